@@ -1,0 +1,59 @@
+"""Domain exceptions raised by the engine; web/ maps each one to an HTTP status in one place."""
+
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+
+class DefinitionError(EngineError):
+    """A BPMN definition is unsafe, malformed or cannot run; `problems` names each element at fault."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None):
+        super().__init__(message)
+        self.problems = problems or []
+
+
+class Problem:
+    """One validation problem, tied to the BPMN element it concerns (None for the whole file)."""
+
+    __slots__ = ("element_id", "message")
+
+    def __init__(self, element_id: str | None, message: str):
+        self.element_id = element_id
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"Problem({self.element_id!r}, {self.message!r})"
+
+    def __str__(self) -> str:
+        return f"{self.element_id}: {self.message}" if self.element_id else self.message
+
+
+class ScriptError(EngineError):
+    """A script or expression was refused by the restricted environment or exceeded its limits."""
+
+
+class UnknownProcessError(EngineError):
+    """No deployed definition has this process key."""
+
+
+class TaskNotFoundError(EngineError):
+    """No task with this id exists (or the actor may not know it exists)."""
+
+
+class TaskAlreadyCompletedError(EngineError):
+    """The task was completed (or cancelled) before this request; nothing was changed."""
+
+
+class NotAllowedError(EngineError):
+    """The actor may not see or do this."""
+
+
+class FormValidationError(EngineError):
+    """Submitted form data does not satisfy the task's form; `errors` maps field id to a FieldError."""
+
+    def __init__(self, errors: dict):
+        super().__init__("invalid form data")
+        self.errors = errors

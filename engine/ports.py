@@ -1,0 +1,225 @@
+"""What the engine needs from storage, as plain records and a Protocol; models/store.py implements it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from engine.state import StateChanges, StoredState
+
+
+@dataclass(frozen=True)
+class Org:
+    id: int
+    code: str
+    name: str
+    short_name: str
+    kind: str
+    parent_id: int | None
+    symbol: str | None = None
+    grammar: str | None = "state"
+    counter_scope: str | None = "year_shared"
+    place: str | None = None
+    school_level: str | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a user, their organisation scope and roles (or the system itself)."""
+
+    user_id: int | None
+    org_id: int | None
+    roles: frozenset[str] = frozenset()
+    org_scope: frozenset[int] = frozenset()  # own org, plus the parent office when the org is a section
+    is_admin: bool = False
+    name: str = ""
+    remote_addr: str | None = None
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(user_id=None, org_id=None, name="system")
+
+    def holds(self, org_id: int, role: str) -> bool:
+        return org_id in self.org_scope and role in self.roles
+
+
+@dataclass(frozen=True)
+class DefinitionRecord:
+    id: int
+    process_key: str
+    version: int
+    name: str
+    xml: bytes
+    start_messages: list[str]
+    start_properties: dict
+
+
+@dataclass(frozen=True)
+class InstanceRecord:
+    id: int
+    definition_id: int
+    process_key: str
+    org_id: int
+    status: str
+    directive_id: int | None
+    sender_org_id: int | None
+    parent_instance_id: int | None
+    title: str
+
+
+@dataclass(frozen=True)
+class HumanTaskRecord:
+    id: int
+    instance_id: int
+    guid: str
+    bpmn_id: str
+    name: str
+    status: str
+    assignee_id: int | None
+    candidates: tuple[tuple[int, str], ...]
+    candidate_users: tuple[int, ...]
+    due_at: datetime | None
+    org_id: int
+
+
+@dataclass
+class NewHumanTask:
+    guid: str
+    bpmn_id: str
+    name: str
+    org_id: int
+    candidates: list[tuple[int, str]]
+    candidate_users: list[int]
+    due_at: datetime | None
+    document_id: int | None = None
+
+
+@dataclass
+class NewMessage:
+    name: str
+    payload: dict
+    source_instance_id: int | None
+    target_org_id: int | None = None
+    directive_id: int | None = None
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    id: int
+    name: str
+    payload: dict
+    source_instance_id: int | None
+    target_org_id: int | None
+    directive_id: int | None
+    attempts: int
+
+
+@dataclass
+class NewDocument:
+    issuer_id: int
+    doc_type: str
+    number: int
+    year: int
+    symbol: str
+    grammar: str
+    summary: str
+    body: str
+    place: str | None
+    issued_on: date
+    signer_name: str | None
+    signer_title: str | None
+    authority_title: str | None
+    signing_mode: str
+    drafting_unit: str | None
+    response_due: date | None
+    issuing_instance_id: int | None
+    recipients: list[tuple[int, str]] = field(default_factory=list)
+    relations: list[tuple[str, int]] = field(default_factory=list)  # (kind, target document id)
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    id: int
+    issuer_id: int
+    symbol: str | None
+    summary: str
+    issuing_instance_id: int | None
+    response_due: date | None
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: int
+    username: str
+    full_name: str
+    title: str | None
+    org_id: int
+    roles: frozenset[str]
+
+
+class Store(Protocol):
+    """One unit of work over the database: every method joins the current transaction; commit() ends it."""
+
+    # transaction
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+    # organisations and people
+    def org(self, org_id: int) -> Org: ...
+    def orgs(self) -> list[Org]: ...
+    def user(self, user_id: int) -> UserRecord: ...
+    def user_ids_by_username(self, usernames: list[str]) -> list[int]: ...
+
+    # definitions
+    def definition(self, definition_id: int) -> DefinitionRecord: ...
+    def latest_definition(self, process_key: str) -> DefinitionRecord | None: ...
+    def latest_definitions(self) -> list[DefinitionRecord]: ...
+    def add_definition(self, process_key: str, name: str, xml: bytes, sha256: str, start_messages: list[str],
+                       start_properties: dict, deployed_by: int | None, source: str) -> DefinitionRecord: ...
+
+    # instances and their state
+    def create_instance(self, definition: DefinitionRecord, org_id: int, title: str, *, directive_id: int | None,
+                        sender_org_id: int | None, parent_instance_id: int | None,
+                        started_by: int | None, serializer_version: str) -> InstanceRecord: ...
+    def instance(self, instance_id: int) -> InstanceRecord: ...
+    def lock_instance(self, instance_id: int) -> InstanceRecord: ...
+    def load_state(self, instance_id: int) -> StoredState: ...
+    def save_state(self, instance_id: int, changes: StateChanges) -> None: ...
+    def finish_instance(self, instance_id: int, status: str, at: datetime) -> None: ...
+    def set_instance_summary(self, instance_id: int, summary: dict) -> None: ...
+    def find_instance(self, org_id: int, directive_id: int, process_key: str | None = None) -> int | None: ...
+
+    # inbox projection
+    def human_task(self, task_id: int) -> HumanTaskRecord | None: ...
+    def open_human_tasks(self, instance_id: int) -> list[HumanTaskRecord]: ...
+    def add_human_task(self, instance_id: int, task: NewHumanTask, at: datetime) -> int: ...
+    def close_human_task(self, task_id: int, status: str, by_user: int | None, at: datetime) -> None: ...
+    def set_assignee(self, task_id: int, user_id: int | None) -> None: ...
+    def last_completion(self, instance_id: int, bpmn_id: str) -> int | None: ...
+
+    # timers
+    def sync_timers(self, instance_id: int, waiting: dict[str, tuple[str, datetime]]) -> None: ...
+    def due_timer_instances(self, now: datetime, limit: int) -> list[int]: ...
+    def mark_timers_fired(self, instance_id: int, guids: list[str], at: datetime) -> None: ...
+
+    # messages
+    def add_message(self, message: NewMessage) -> int: ...
+    def claim_pending_messages(self, limit: int) -> list[MessageRecord]: ...
+    def message_delivered(self, message_id: int, target_instance_id: int | None, at: datetime) -> None: ...
+    def message_failed(self, message_id: int, error: str, final: bool) -> None: ...
+
+    # documents
+    def next_document_number(self, org_id: int, key: str) -> int: ...
+    def create_document(self, doc: NewDocument) -> int: ...
+    def document(self, document_id: int) -> DocumentRecord | None: ...
+    def mark_delivered(self, document_id: int, org_id: int, at: datetime, instance_id: int | None) -> None: ...
+    def record_response(self, directive_id: int, org_id: int, document_id: int | None,
+                        at: datetime) -> tuple[int, int]: ...
+
+    # audit
+    def audit(self, actor: Actor, action: str, *, instance_id: int | None = None, detail: dict | None = None,
+              at: datetime) -> None: ...
+
+
+Json = dict[str, Any]

@@ -1,0 +1,108 @@
+"""Organisations (the 2022 chain of command), their people, roles and personal API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from models.base import UTCDateTime, db, utcnow
+
+
+class Organisation(db.Model):
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    short_name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    ward_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    school_level: Mapped[str | None] = mapped_column(String(20))
+    symbol: Mapped[str | None] = mapped_column(String(40))
+    grammar: Mapped[str | None] = mapped_column(String(20))
+    counter_scope: Mapped[str | None] = mapped_column(String(20))
+    place: Mapped[str | None] = mapped_column(String(80))
+    managing_body: Mapped[str | None] = mapped_column(String(200))
+    aliases: Mapped[list] = mapped_column(JSON, default=list)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str | None] = mapped_column(String(300))
+
+    parent: Mapped[Organisation | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
+    ward: Mapped[Organisation | None] = relationship(remote_side=[id], foreign_keys=[ward_id])
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.code}>"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str] = mapped_column(String(8), default="vi")
+    # Changes on every password change and logout-everywhere, so old sessions stop working.
+    session_token: Mapped[str] = mapped_column(String(64))
+
+    org: Mapped[Organisation] = relationship()
+    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(r.role for r in self.role_rows)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    def get_id(self) -> str:  # Flask-Login: the session carries id and token
+        return f"{self.id}:{self.session_token}"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_role"
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(40), index=True)
+
+
+class ApiToken(db.Model):
+    """A personal API token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped[User] = relationship()
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+
+__all__ = ["Organisation", "User", "UserRole", "ApiToken"]

@@ -1,0 +1,194 @@
+"""Engine state: deployed definitions, instances stored as one row per task (data by hash), the inbox
+projection, the message outbox, the timer index and the append-only audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import UTCDateTime, db, utcnow
+from models.org import Organisation, User
+
+
+class ProcessDefinition(db.Model):
+    """One deployed version of one BPMN process; instances pin the version they started on."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (UniqueConstraint("process_key", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(120), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(300))
+    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    start_messages: Mapped[list] = mapped_column(JSON, default=list)
+    start_properties: Mapped[dict] = mapped_column(JSON, default=dict)
+    deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source: Mapped[str | None] = mapped_column(String(200))
+
+    deployed_by: Mapped[User | None] = relationship()
+
+
+class ProcessInstance(db.Model):
+    __tablename__ = "process_instance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(120), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    title: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), default="running", index=True)
+    directive_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"), index=True)
+    sender_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    parent_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    serializer_version: Mapped[str] = mapped_column(String(10))
+    lock_version: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)  # small facts for lists (current step, etc.)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    definition: Mapped[ProcessDefinition] = relationship()
+    org: Mapped[Organisation] = relationship(foreign_keys=[org_id])
+    sender_org: Mapped[Organisation | None] = relationship(foreign_keys=[sender_org_id])
+    started_by: Mapped[User | None] = relationship()
+
+
+class WorkflowPart(db.Model):
+    """The small, non-task part of the top workflow ("") or of one subprocess (its parent task id)."""
+
+    __tablename__ = "workflow_part"
+    __table_args__ = (UniqueConstraint("instance_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    props: Mapped[dict] = mapped_column(JSON)
+
+
+class WorkflowTaskRow(db.Model):
+    """One SpiffWorkflow task; only rows that changed are written on a step."""
+
+    __tablename__ = "workflow_task"
+    __table_args__ = (UniqueConstraint("instance_id", "guid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    guid: Mapped[str] = mapped_column(String(36))
+    part_key: Mapped[str] = mapped_column(String(40))
+    props: Mapped[dict] = mapped_column(JSON)
+    data_hash: Mapped[str] = mapped_column(String(64))
+
+
+class JsonData(db.Model):
+    """Task data stored once per content hash (most tasks of an instance share their data)."""
+
+    __tablename__ = "json_data"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[dict] = mapped_column(JSON)
+
+
+class HumanTask(db.Model):
+    """Inbox projection: one row per ready user task, with who may do it and by when."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "guid"),
+        Index("ix_human_task_status_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    guid: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(300))
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    candidate_users: Mapped[list] = mapped_column(JSON, default=list)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | completed | cancelled
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+
+    instance: Mapped[ProcessInstance] = relationship()
+    org: Mapped[Organisation] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
+    candidates: Mapped[list[HumanTaskCandidate]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="HumanTaskCandidate.id"
+    )
+
+
+class HumanTaskCandidate(db.Model):
+    """Who may take a task: a role within an organisation (the inbox query's join)."""
+
+    __tablename__ = "human_task_candidate"
+    __table_args__ = (Index("ix_candidate_org_role", "org_id", "role", "human_task_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    human_task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    role: Mapped[str] = mapped_column(String(40))
+
+
+class Message(db.Model):
+    """Outbox: a message thrown by one instance, delivered to another (or starting one) by the router."""
+
+    __tablename__ = "message"
+    __table_args__ = (Index("ix_message_pending", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    payload: Mapped[dict] = mapped_column(JSON)
+    source_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    target_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    directive_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    target_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Timer(db.Model):
+    """Due times of waiting timer events, so the worker never loads instances to find them."""
+
+    __tablename__ = "timer"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "guid"),
+        Index("ix_timer_due", "fired", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    guid: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(120))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fired: Mapped[bool] = mapped_column(Boolean, default=False)
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEvent(db.Model):
+    """Append-only: who did what, when, from where."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    action: Mapped[str] = mapped_column(String(60))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+    user: Mapped[User | None] = relationship()

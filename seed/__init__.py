@@ -1,0 +1,126 @@
+"""run(): loads the 2022 organisations, users, historic documents, numbering counters and the workflows in
+workflows/ into the database. Idempotent: running it again changes nothing that is already there."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from engine.clock import VN_TZ
+from engine.ports import Actor
+from models import db
+from models.document import Document, DocumentCounter, DocumentRecipient, DocumentRelation
+from models.org import Organisation, User, UserRole
+from seed import data
+
+WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
+
+
+def run() -> dict[str, int]:
+    orgs = _organisations()
+    users = _users(orgs)
+    documents = _documents(orgs)
+    _counters(orgs)
+    db.session.commit()
+    deployed = deploy_workflows()
+    return {"organisations": len(orgs), "users": users, "documents": documents, "definitions deployed": len(deployed)}
+
+
+def deploy_workflows(directory: Path = WORKFLOWS):
+    """Deploy each .bpmn file as a new version when its content differs from the latest version."""
+    from web.deps import cascade, store
+
+    deployed = []
+    for path in sorted(directory.glob("*.bpmn")):
+        deployed += cascade().deploy(store(), Actor.system(), path.read_bytes(), source=f"workflows/{path.name}",
+                                     known_roles=set(data.ROLES), only_if_changed=True)
+    return deployed
+
+
+def _organisations() -> dict[str, Organisation]:
+    existing = {o.code: o for o in db.session.scalars(select(Organisation))}
+    fields = ("name", "short_name", "kind", "school_level", "symbol", "grammar", "counter_scope", "place",
+              "managing_body", "aliases", "synthetic", "source")
+    for item in data.ORGANISATIONS:
+        org = existing.get(item["code"])
+        if org is None:
+            org = existing[item["code"]] = Organisation(code=item["code"])
+            db.session.add(org)
+        for name in fields:
+            if getattr(org, name) != item[name]:
+                setattr(org, name, item[name])
+    db.session.flush()
+    for item in data.ORGANISATIONS:
+        org = existing[item["code"]]
+        org.parent_id = existing[item["parent"]].id if item["parent"] else None
+        org.ward_id = existing[item["ward"]].id if item["ward"] else None
+    db.session.flush()
+    return existing
+
+
+def _users(orgs: dict[str, Organisation]) -> int:
+    existing = {u.username: u for u in db.session.scalars(select(User))}
+    demo_hash = None  # every demo account has the same documented password: hash it once
+    for item in data.USERS:
+        user = existing.get(item["username"])
+        if user is None:
+            user = User(username=item["username"], session_token=secrets.token_hex(16))
+            if demo_hash is None:
+                user.set_password(data.DEMO_PASSWORD)
+                demo_hash = user.password_hash
+            user.password_hash = demo_hash
+            db.session.add(user)
+        user.full_name, user.title = item["full_name"], item.get("title")
+        user.org_id, user.synthetic = orgs[item["org"]].id, item.get("synthetic", True)
+        have = {r.role for r in user.role_rows}
+        for role in item["roles"]:
+            if role not in have:
+                user.role_rows.append(UserRole(role=role))
+    db.session.flush()
+    return len(data.USERS)
+
+
+def _documents(orgs: dict[str, Organisation]) -> int:
+    by_key: dict[str, Document] = {}
+    for item in data.DOCUMENTS:
+        issuer = orgs[item["issuer"]]
+        doc = db.session.scalars(select(Document).where(Document.issuer_id == issuer.id,
+                                                        Document.symbol == item["symbol"],
+                                                        Document.year == item["year"])).first()
+        if doc is None:
+            doc = Document(issuer_id=issuer.id, symbol=item["symbol"], year=item["year"], status="issued",
+                           doc_type=item["doc_type"], number=item["number"], grammar=item["grammar"],
+                           summary=item["summary"], body="", place=item["place"], issued_on=item["issued_on"],
+                           signer_name=item["signer_name"], signer_title=item["signer_title"],
+                           signing_mode=item["signing_mode"] or "direct", source=item["source"])
+            doc.recipients = [DocumentRecipient(org_id=orgs[code].id, purpose=purpose, delivered_at=None)
+                              for code, purpose in item["recipients"]]
+            db.session.add(doc)
+            db.session.flush()
+            for r in doc.recipients:  # historic: in everyone's register since it was issued
+
+                r.delivered_at = datetime.combine(item["issued_on"], time(8), VN_TZ)
+        by_key[item["key"]] = doc
+    db.session.flush()
+    for item in data.DOCUMENTS:
+        for kind, target in item["relations"]:
+            source, dest = by_key[item["key"]], by_key[target]
+            if not db.session.scalars(select(DocumentRelation).where(
+                    DocumentRelation.from_id == source.id, DocumentRelation.to_id == dest.id,
+                    DocumentRelation.kind == kind)).first():
+                db.session.add(DocumentRelation(from_id=source.id, to_id=dest.id, kind=kind))
+    return len(by_key)
+
+
+def _counters(orgs: dict[str, Organisation]) -> None:
+    for item in data.COUNTERS:
+        org = orgs[item["org"]]
+        counter = db.session.scalars(select(DocumentCounter).where(DocumentCounter.org_id == org.id,
+                                                                   DocumentCounter.key == item["key"])).first()
+        if counter is None:
+            db.session.add(DocumentCounter(org_id=org.id, key=item["key"], value=item["value"]))
+        elif counter.value < item["value"]:
+            counter.value = item["value"]

@@ -1,0 +1,179 @@
+"""Fixtures: the app on SQLite and on PostgreSQL, seeded once per session, with dynamic rows reset per test.
+
+PostgreSQL tests use the server on 127.0.0.1:5432 (database `cascade_test`, created on demand). Outside CI
+they are skipped when the server is down; with CI=true they fail instead.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+from datetime import datetime
+
+import pytest
+from sqlalchemy import delete, select, update
+
+from engine.clock import VN_TZ, clock
+
+PG_ADMIN_URL = os.environ.get("CASCADE_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get("CASCADE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/cascade_test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _postgres_available() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
+            name = PG_URL.rsplit("/", 1)[1]
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+                conn.execute(f'CREATE DATABASE "{name}"')
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+        return f"PostgreSQL not available: {exc}"
+
+
+_APPS: dict[str, object] = {}
+
+
+def _make_app(backend: str, tmp_path_factory):
+    if backend in _APPS:
+        return _APPS[backend]
+    if backend == "postgres":
+        reason = _postgres_available()
+        if reason:
+            if IN_CI:
+                pytest.fail(reason)
+            pytest.skip(reason)
+        uri = PG_URL
+    else:
+        uri = f"sqlite:///{tmp_path_factory.mktemp('db') / 'cascade.db'}"
+    from models import db
+    from web import create_app
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": uri, "SERVER_NAME": "localhost",
+                      "WTF_CSRF_ENABLED": True})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        from seed import run
+
+        run()
+    _APPS[backend] = app
+    return app
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def app(request, tmp_path_factory):
+    """The seeded app on each database, with the clock frozen at 29/07/2022 08:00 (Vietnam time)."""
+    app = _make_app(request.param, tmp_path_factory)
+    clock.freeze(datetime(2022, 7, 29, 8, 0, tzinfo=VN_TZ))
+    with app.app_context():
+        reset_dynamic()
+    yield app
+    clock.reset()
+
+
+@pytest.fixture
+def sqlite_app(tmp_path_factory):
+    app = _make_app("sqlite", tmp_path_factory)
+    clock.freeze(datetime(2022, 7, 29, 8, 0, tzinfo=VN_TZ))
+    with app.app_context():
+        reset_dynamic()
+    yield app
+    clock.reset()
+
+
+def reset_dynamic() -> None:
+    """Delete everything the workflows produced; restore the seeded counters and documents."""
+    from models import db
+    from models.document import Document, DocumentCounter, DocumentRecipient, DocumentRelation
+    from models.org import ApiToken, Organisation
+    from models.workflow import (
+        AuditEvent,
+        HumanTask,
+        HumanTaskCandidate,
+        JsonData,
+        Message,
+        ProcessInstance,
+        Timer,
+        WorkflowPart,
+        WorkflowTaskRow,
+    )
+    from seed import data
+
+    s = db.session
+    for model in (HumanTaskCandidate, HumanTask, Timer, Message, AuditEvent, WorkflowTaskRow, WorkflowPart,
+                  JsonData, ApiToken):
+        s.execute(delete(model))
+    produced = select(Document.id).where(Document.issuing_instance_id.is_not(None))
+    s.execute(delete(DocumentRelation).where(DocumentRelation.from_id.in_(produced) | DocumentRelation.to_id.in_(produced)))
+    s.execute(update(DocumentRecipient).values(instance_id=None, responded_at=None, response_document_id=None))
+    s.execute(delete(DocumentRecipient).where(DocumentRecipient.document_id.in_(produced)))
+    s.execute(update(ProcessInstance).values(parent_instance_id=None, directive_id=None))
+    s.execute(delete(Document).where(Document.issuing_instance_id.is_not(None)))
+    s.execute(delete(ProcessInstance))
+    s.execute(delete(DocumentCounter))
+    codes = {o.code: o.id for o in s.scalars(select(Organisation))}
+    for item in data.COUNTERS:
+        s.add(DocumentCounter(org_id=codes[item["org"]], key=item["key"], value=item["value"]))
+    s.commit()
+
+
+class IsolatedClient:
+    """A test client whose requests run in a fresh context: each request gets its own app context (own `g`,
+    own database session), as in production, even while the test holds an app context for its queries."""
+
+    def __init__(self, app):
+        self._client = app.test_client()
+
+    def __getattr__(self, name):
+        method = getattr(self._client, name)
+        if name not in ("get", "post", "open", "put", "delete", "patch"):
+            return method
+
+        def isolated(*args, **kwargs):
+            from models import db
+
+            db.session.expire_all()  # the test's own session sees what the request commits
+            return contextvars.Context().run(method, *args, **kwargs)
+
+        return isolated
+
+
+class Browser:
+    """A test client that logs in as a seeded user and posts forms with their CSRF token."""
+
+    def __init__(self, app, username: str | None = None):
+        self.app = app
+        self.client = IsolatedClient(app)
+        if username:
+            self.login(username)
+
+    def csrf(self, path: str) -> str:
+        import re
+
+        html = self.client.get(path).get_data(as_text=True)
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+            r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', html)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def login(self, username: str, password: str = "cascade-demo"):
+        token = self.csrf("/login")
+        response = self.client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+        assert response.status_code == 302, f"login failed for {username}"
+        return response
+
+    def get(self, path: str, **kw):
+        return self.client.get(path, **kw)
+
+    def post_form(self, path: str, data: dict, form_page: str | None = None):
+        payload = dict(data)
+        payload["csrf_token"] = self.csrf(form_page or path)
+        return self.client.post(path, data=payload)
+
+
+@pytest.fixture
+def browser(app):
+    return lambda username=None: Browser(app, username)

@@ -1,0 +1,77 @@
+"""In Debian's Chromium: a CTTT specialist logs in, opens the task from the inbox, gets field messages for a
+bad date, corrects it and completes the task; the deputy then sees the approval in their inbox."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import IN_CI
+
+CHROMIUM = os.environ.get("CASCADE_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def live_server(sqlite_app):
+    server = make_server("127.0.0.1", 0, sqlite_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def page():
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        if IN_CI:
+            pytest.fail(f"Chromium not found at {CHROMIUM}")
+        pytest.skip("Chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(locale="vi-VN")
+        yield context.new_page()
+        browser.close()
+
+
+def login(page, base: str, username: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", "cascade-demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def test_specialist_completes_a_draft_in_the_browser(live_server, page, sqlite_app):
+    base = live_server
+    login(page, base, "pgddt.cttt")
+    page.goto(f"{base}/processes/start")
+    page.click("text=Bắt đầu")
+    page.goto(f"{base}/")
+    page.click("text=Soạn dự thảo kế hoạch")
+    page.fill("#f-trich_yeu", "Triển khai thực hiện mô hình An ninh cơ sở")
+    page.fill("#f-noi_dung", "I. MỤC ĐÍCH, YÊU CẦU")
+    page.fill("#f-han_nop", "31/02/2022")
+    page.click("button.primary")
+    assert page.locator(".field.has-error").count() == 1
+    assert "ngày" in page.locator("p.error").first.inner_text().lower()
+    page.fill("#f-han_nop", "31/08/2022")
+    page.click("button.primary")
+    page.wait_for_url(f"{base}/")
+    assert "Đã hoàn thành nhiệm vụ." in page.content()
+    assert page.locator("a", has_text="Soạn dự thảo kế hoạch").count() == 0
+
+    page.click("text=Đăng xuất")
+    login(page, base, "pgddt.pho")
+    page.click("text=Duyệt dự thảo")
+    assert "Triển khai thực hiện mô hình An ninh cơ sở" in page.content()
+    page.screenshot(path=os.environ.get("CASCADE_SCREENSHOT", "/tmp/cascade-task.png"), full_page=True)

@@ -1,0 +1,71 @@
+"""`flask` commands: seed, deploy workflows, run the worker, create API tokens. Thin wrappers over seed/ and
+the engine services."""
+
+from __future__ import annotations
+
+import secrets
+import signal
+import time
+
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from engine.errors import DefinitionError
+from models import db
+from models.org import ApiToken, User
+from web.deps import cascade, store
+
+
+def register_cli(app) -> None:
+    @app.cli.command("seed")
+    def seed_command():
+        """Create the 2022 organisations, users, documents and workflow definitions (idempotent)."""
+        from seed import run
+
+        summary = run()
+        click.echo(", ".join(f"{k}: {v}" for k, v in summary.items()))
+
+    @app.cli.command("deploy-workflows")
+    def deploy_command():
+        """Deploy every workflows/*.bpmn whose content changed since its latest version."""
+        from seed import deploy_workflows
+
+        try:
+            for record in deploy_workflows():
+                click.echo(f"deployed {record.process_key} v{record.version}")
+        except DefinitionError as exc:
+            for problem in exc.problems:
+                click.echo(f"  {problem}", err=True)
+            raise click.ClickException(str(exc))
+
+    @app.cli.command("worker")
+    @click.option("--interval", default=1.0, help="Seconds between polls.")
+    @click.option("--once", is_flag=True, help="Run one round and exit.")
+    def worker_command(interval: float, once: bool):
+        """Fire due timers and deliver pending messages until stopped (safe to run several)."""
+        stopping = []
+        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+        while not stopping:
+            fired = cascade().fire_due_timers(store())
+            delivered = cascade().deliver_messages(store())
+            db.session.remove()
+            if fired or delivered:
+                current_app.logger.info("worker: %s timer instance(s), %s message(s)", fired, delivered)
+            if once:
+                break
+            time.sleep(interval)
+
+    @app.cli.command("create-token")
+    @click.argument("username")
+    @click.option("--name", default="api", help="A label to recognise the token by.")
+    def create_token_command(username: str, name: str):
+        """Create a personal API token for USERNAME; it is printed once and stored only as a hash."""
+        user = db.session.scalars(select(User).where(User.username == username)).first()
+        if user is None:
+            raise click.ClickException(f"no user {username}")
+        token = secrets.token_urlsafe(32)
+        db.session.add(ApiToken(user_id=user.id, name=name, token_hash=ApiToken.hash(token)))
+        db.session.commit()
+        click.echo(token)
+
