@@ -318,9 +318,7 @@ class ParsedSymbol:
 
     def render(self) -> str:
         """The canonical printed form (render_symbol of these fields)."""
-        return render_symbol(
-            self.grammar, self.number, self.doc_type, self.issuer, unit=self.unit, year=self.year
-        )
+        return render_symbol(self.grammar, self.number, self.doc_type, self.issuer, unit=self.unit, year=self.year)
 
     def __str__(self) -> str:
         return self.render()

@@ -81,15 +81,23 @@ def form_fields(task_spec) -> list[FieldDef]:
         constraints = {v.name: v.config for v in (f.validation or [])}
         props = {p.id: p.value for p in (f.properties or [])}
         options = tuple((o.id, o.name) for o in getattr(f, "options", None) or [])
-        out.append(FieldDef(
-            id=f.id, label=f.label or f.id, type=f.type or "string", required="required" in constraints,
-            default=f.default_value, options=options, min=_number(constraints.get("min")),
-            max=_number(constraints.get("max")),
-            minlength=int(constraints["minlength"]) if _number(constraints.get("minlength")) is not None else None,
-            maxlength=int(constraints["maxlength"]) if _number(constraints.get("maxlength")) is not None else None,
-            readonly="readonly" in constraints,
-            multiline=props.get("multiline") == "true" or props.get("widget") == "textarea", properties=props,
-        ))
+        out.append(
+            FieldDef(
+                id=f.id,
+                label=f.label or f.id,
+                type=f.type or "string",
+                required="required" in constraints,
+                default=f.default_value,
+                options=options,
+                min=_number(constraints.get("min")),
+                max=_number(constraints.get("max")),
+                minlength=int(constraints["minlength"]) if _number(constraints.get("minlength")) is not None else None,
+                maxlength=int(constraints["maxlength"]) if _number(constraints.get("maxlength")) is not None else None,
+                readonly="readonly" in constraints,
+                multiline=props.get("multiline") == "true" or props.get("widget") == "textarea",
+                properties=props,
+            )
+        )
     return out
 
 

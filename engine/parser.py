@@ -25,7 +25,8 @@ CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
 NS = {"bpmn": BPMN_MODEL_NS, "camunda": CAMUNDA[1:-1]}
 USER_TASK_ATTRIBUTES = ("assignee", "candidateGroups", "candidateUsers", "dueDate", "followUpDate", "priority")
 
-_DURATION = r"P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?"
+_NUM = r"\d+(\.\d+)?"
+_DURATION = rf"P(?!$)({_NUM}Y)?({_NUM}M)?({_NUM}W)?({_NUM}D)?(T(?=\d)({_NUM}H)?({_NUM}M)?({_NUM}S)?)?"
 _DATETIME = r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?"
 ISO_LITERAL = re.compile(rf"^({_DURATION}|{_DATETIME}|R\d*/(({_DATETIME})/)?{_DURATION}(/{_DATETIME})?)$")
 
@@ -35,8 +36,11 @@ def is_iso_literal(text: str) -> bool:
 
 
 def _properties(parser) -> dict[str, str]:
-    return {p.get("name"): p.get("value") for p in parser.xpath(
-        "./bpmn:extensionElements/camunda:properties/camunda:property") if p.get("name")}
+    return {
+        p.get("name"): p.get("value")
+        for p in parser.xpath("./bpmn:extensionElements/camunda:properties/camunda:property")
+        if p.get("name")
+    }
 
 
 class CascadeUserTaskParser(UserTaskParser):
@@ -45,7 +49,9 @@ class CascadeUserTaskParser(UserTaskParser):
         for name in USER_TASK_ATTRIBUTES:
             value = self.node.get(CAMUNDA + name)
             if value is not None:
-                ext[name] = [v.strip() for v in value.split(",") if v.strip()] if name.startswith("candidate") else value
+                ext[name] = (
+                    [v.strip() for v in value.split(",") if v.strip()] if name.startswith("candidate") else value
+                )
         return ext
 
 
@@ -89,7 +95,9 @@ class Definition:
     root: Any = None
 
 
-def load_definition(data: bytes | str, *, filename: str = "upload.bpmn", max_bytes: int = DEFAULT_MAX_BYTES) -> Definition:
+def load_definition(
+    data: bytes | str, *, filename: str = "upload.bpmn", max_bytes: int = DEFAULT_MAX_BYTES
+) -> Definition:
     """Parse safely (xmlsafe) and build every executable process's specs; DefinitionError names the element."""
     root = parse_xml(data, max_bytes=max_bytes)
     rewrite_foreign_camunda_namespace(root)
@@ -109,8 +117,9 @@ def load_definition(data: bytes | str, *, filename: str = "upload.bpmn", max_byt
             specs[pid] = (spec, subs)
             process = executable.find(f".//{{{BPMN_MODEL_NS}}}process[@id='{pid}']")
             names[pid] = (process.get("name") if process is not None else None) or pid
-            starts[pid] = [s.event_definition.name for s in spec.bpmn_start_events
-                           if getattr(s.event_definition, "name", None)]
+            starts[pid] = [
+                s.event_definition.name for s in spec.bpmn_start_events if getattr(s.event_definition, "name", None)
+            ]
             merged: dict[str, str] = {}
             if process is not None:
                 for start in process.findall(f"{{{BPMN_MODEL_NS}}}startEvent"):
@@ -124,8 +133,15 @@ def load_definition(data: bytes | str, *, filename: str = "upload.bpmn", max_byt
         raise
     except Exception as exc:  # the parser raises many kinds; each means "this file cannot run"
         raise DefinitionError(f"{filename}: {exc}", [Problem(None, f"{type(exc).__name__}: {exc}")]) from exc
-    return Definition(xml=canonical, process_ids=process_ids, specs=specs, names=names, start_messages=starts,
-                      start_properties=props, root=root)
+    return Definition(
+        xml=canonical,
+        process_ids=process_ids,
+        specs=specs,
+        names=names,
+        start_messages=starts,
+        start_properties=props,
+        root=root,
+    )
 
 
 def make_registry():

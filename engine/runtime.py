@@ -27,8 +27,10 @@ from engine.scripting import make_script_engine
 from engine.state import Snapshot, StateCodec, StoredState
 
 SERIALIZER_VERSION = SERIALIZER_MODULE_VERSION
-_ISO_DURATION = re.compile(r"^P(?!$)(\d+(?:\.\d+)?Y)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?W)?(\d+(?:\.\d+)?D)?"
-                           r"(T(?=\d)(\d+(?:\.\d+)?H)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?S)?)?$")
+_ISO_DURATION = re.compile(
+    r"^P(?!$)(\d+(?:\.\d+)?Y)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?W)?(\d+(?:\.\d+)?D)?"
+    r"(T(?=\d)(\d+(?:\.\d+)?H)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?S)?)?$"
+)
 END_OF_WORKING_DAY = time(17, 0)
 MAX_ENGINE_ROUNDS = 200
 
@@ -152,10 +154,17 @@ class Runtime:
             spec = task.task_spec
             ext = getattr(spec, "extensions", {}) or {}
             groups = list(ext.get("candidateGroups") or ([spec.lane] if spec.lane else []))
-            out.ready.append(ReadyUserTask(
-                guid=str(task.id), bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id, groups=groups,
-                users=list(ext.get("candidateUsers") or []), due_expression=ext.get("dueDate"), data=task.data,
-            ))
+            out.ready.append(
+                ReadyUserTask(
+                    guid=str(task.id),
+                    bpmn_id=spec.bpmn_id,
+                    name=spec.bpmn_name or spec.bpmn_id,
+                    groups=groups,
+                    users=list(ext.get("candidateUsers") or []),
+                    due_expression=ext.get("dueDate"),
+                    data=task.data,
+                )
+            )
             out.current_steps.append(spec.bpmn_name or spec.bpmn_id)
         for task in wf.get_tasks(state=TaskState.WAITING):
             definition = getattr(task.task_spec, "event_definition", None)
@@ -232,5 +241,14 @@ def now() -> datetime:
     return clock.now()
 
 
-__all__ = ["Runtime", "LiveInstance", "StepResult", "ReadyUserTask", "ServiceCall", "SERIALIZER_VERSION",
-           "due_from_value", "end_of_day", "timedelta"]
+__all__ = [
+    "Runtime",
+    "LiveInstance",
+    "StepResult",
+    "ReadyUserTask",
+    "ServiceCall",
+    "SERIALIZER_VERSION",
+    "due_from_value",
+    "end_of_day",
+    "timedelta",
+]

@@ -12,24 +12,68 @@ from datetime import date, datetime, timedelta
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec, limited_builtins, safe_builtins
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
-from RestrictedPython.Guards import full_write_guard, guarded_iter_unpack_sequence, guarded_unpack_sequence, safer_getattr
+from RestrictedPython.Guards import (
+    full_write_guard,
+    guarded_iter_unpack_sequence,
+    guarded_unpack_sequence,
+    safer_getattr,
+)
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
 from engine.errors import ScriptError
 
-ALLOWED = ("len", "sum", "min", "max", "any", "all", "enumerate", "range", "sorted", "reversed", "zip", "dict",
-           "list", "set", "tuple", "str", "int", "float", "bool", "round", "abs", "isinstance", "map", "filter")
+ALLOWED = (
+    "len",
+    "sum",
+    "min",
+    "max",
+    "any",
+    "all",
+    "enumerate",
+    "range",
+    "sorted",
+    "reversed",
+    "zip",
+    "dict",
+    "list",
+    "set",
+    "tuple",
+    "str",
+    "int",
+    "float",
+    "bool",
+    "round",
+    "abs",
+    "isinstance",
+    "map",
+    "filter",
+)
 BUILTINS = {**safe_builtins, **limited_builtins, **{n: getattr(builtins, n) for n in ALLOWED}}
 for _name in ("__import__", "open", "eval", "exec", "compile", "globals", "getattr", "setattr", "delattr", "vars"):
     BUILTINS.pop(_name, None)
-INPLACE = {"+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
-           "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow, "|=": operator.ior,
-           "&=": operator.iand}
+INPLACE = {
+    "+=": operator.iadd,
+    "-=": operator.isub,
+    "*=": operator.imul,
+    "/=": operator.itruediv,
+    "//=": operator.ifloordiv,
+    "%=": operator.imod,
+    "**=": operator.ipow,
+    "|=": operator.ior,
+    "&=": operator.iand,
+}
 GUARDS = {
-    "__builtins__": BUILTINS, "_getattr_": safer_getattr, "_getitem_": default_guarded_getitem,
-    "_getiter_": default_guarded_getiter, "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-    "_unpack_sequence_": guarded_unpack_sequence, "_write_": full_write_guard,
-    "_inplacevar_": lambda op, x, y: INPLACE[op](x, y), "datetime": datetime, "date": date, "timedelta": timedelta,
+    "__builtins__": BUILTINS,
+    "_getattr_": safer_getattr,
+    "_getitem_": default_guarded_getitem,
+    "_getiter_": default_guarded_getiter,
+    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+    "_unpack_sequence_": guarded_unpack_sequence,
+    "_write_": full_write_guard,
+    "_inplacevar_": lambda op, x, y: INPLACE[op](x, y),
+    "datetime": datetime,
+    "date": date,
+    "timedelta": timedelta,
 }
 
 

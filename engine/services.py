@@ -26,7 +26,6 @@ from engine.errors import (
     UnknownProcessError,
 )
 from engine.forms import form_fields, validate_form
-from engine.validation import validate_definition
 from engine.ports import (
     Actor,
     DefinitionRecord,
@@ -38,6 +37,7 @@ from engine.ports import (
     Store,
 )
 from engine.runtime import SERIALIZER_VERSION, LiveInstance, Runtime, ServiceCall, StepResult, end_of_day
+from engine.validation import validate_definition
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,16 @@ class Cascade:
         self.runtime = runtime or Runtime()
 
     # ---------------------------------------------------------------------------------- definitions ----
-    def deploy(self, store: Store, actor: Actor, xml: bytes, *, source: str, known_roles: set[str],
-               only_if_changed: bool = False) -> list[DefinitionRecord]:
+    def deploy(
+        self,
+        store: Store,
+        actor: Actor,
+        xml: bytes,
+        *,
+        source: str,
+        known_roles: set[str],
+        only_if_changed: bool = False,
+    ) -> list[DefinitionRecord]:
         """Validate a BPMN file and store each of its processes as a new version; running instances keep
         the version they started on. Raises DefinitionError naming every problem; nothing is stored then."""
         parsed = bpmn_parser.load_definition(xml, filename=source)
@@ -76,11 +84,22 @@ class Cascade:
             latest = store.latest_definition(pid)
             if only_if_changed and latest is not None and hashlib.sha256(latest.xml).hexdigest() == digest:
                 continue
-            record = store.add_definition(pid, parsed.names.get(pid) or pid, parsed.xml, digest,
-                                          list(parsed.start_messages.get(pid, [])),
-                                          dict(parsed.start_properties.get(pid, {})), actor.user_id, source)
-            store.audit(actor, "definition.deploy", detail={"process": pid, "version": record.version,
-                                                            "source": source}, at=clock.now())
+            record = store.add_definition(
+                pid,
+                parsed.names.get(pid) or pid,
+                parsed.xml,
+                digest,
+                list(parsed.start_messages.get(pid, [])),
+                dict(parsed.start_properties.get(pid, {})),
+                actor.user_id,
+                source,
+            )
+            store.audit(
+                actor,
+                "definition.deploy",
+                detail={"process": pid, "version": record.version, "source": source},
+                at=clock.now(),
+            )
             out.append(record)
         store.commit()
         return out
@@ -93,24 +112,50 @@ class Cascade:
             raise UnknownProcessError(process_key)
         org = store.org(_home_org(store, actor))
         kinds = _org_kinds(definition)
-        if not can_start(actor, org.kind, kinds):
+        if not manually_startable(definition) or not can_start(actor, org.kind, kinds):
             raise NotAllowedError(f"{org.short_name} cannot start {process_key}")
         message = (definition.start_messages or [None])[0]
         payload = {"directive_id": None, "sender_org_id": None, **(data or {})}
-        instance_id = self._start(store, definition, org.id, message, payload, started_by=actor.user_id,
-                                  title=definition.name.split(" | ")[0], directive_id=None, sender_org_id=None,
-                                  parent_instance_id=None)
-        store.audit(actor, "instance.start", instance_id=instance_id, detail={"process": process_key},
-                    at=clock.now())
+        instance_id = self._start(
+            store,
+            definition,
+            org.id,
+            message,
+            payload,
+            started_by=actor.user_id,
+            title=definition.name.split(" | ")[0],
+            directive_id=None,
+            sender_org_id=None,
+            parent_instance_id=None,
+        )
+        store.audit(actor, "instance.start", instance_id=instance_id, detail={"process": process_key}, at=clock.now())
         store.commit()
         return instance_id
 
-    def _start(self, store: Store, definition: DefinitionRecord, org_id: int, message: str | None,
-               payload: dict, *, started_by: int | None, title: str, directive_id: int | None,
-               sender_org_id: int | None, parent_instance_id: int | None) -> int:
-        record = store.create_instance(definition, org_id, title, directive_id=directive_id,
-                                       sender_org_id=sender_org_id, parent_instance_id=parent_instance_id,
-                                       started_by=started_by, serializer_version=SERIALIZER_VERSION)
+    def _start(
+        self,
+        store: Store,
+        definition: DefinitionRecord,
+        org_id: int,
+        message: str | None,
+        payload: dict,
+        *,
+        started_by: int | None,
+        title: str,
+        directive_id: int | None,
+        sender_org_id: int | None,
+        parent_instance_id: int | None,
+    ) -> int:
+        record = store.create_instance(
+            definition,
+            org_id,
+            title,
+            directive_id=directive_id,
+            sender_org_id=sender_org_id,
+            parent_instance_id=parent_instance_id,
+            started_by=started_by,
+            serializer_version=SERIALIZER_VERSION,
+        )
         live = self.runtime.new(definition)
         if message:
             self.runtime.start_with_message(live, message, payload)
@@ -139,8 +184,10 @@ class Cascade:
         values = {f.id: spiff_task.data[f.id] for f in fields if f.id in spiff_task.data}
         for f in fields:
             if f.type == "recipients" and f.id not in values:
-                values[f.id] = [{"org_id": o, "purpose": p}
-                                for o, p in default_distribution(store.org(instance.org_id), store.orgs())]
+                values[f.id] = [
+                    {"org_id": o, "purpose": p}
+                    for o, p in default_distribution(store.org(instance.org_id), store.orgs())
+                ]
         return fields, dict(values, **{"__data__": dict(spiff_task.data)})
 
     def complete_task(self, store: Store, actor: Actor, task_id: int, submitted: dict[str, Any]) -> int:
@@ -158,14 +205,20 @@ class Cascade:
         spiff_task = live.task(task.guid)
         if spiff_task is None or not spiff_task.state == 16:  # READY
             raise TaskAlreadyCompletedError(task_id)
-        clean = validate_form(form_fields(spiff_task.task_spec), submitted,
-                              context={"valid_org_ids": {o.id for o in store.orgs()}})
+        clean = validate_form(
+            form_fields(spiff_task.task_spec), submitted, context={"valid_org_ids": {o.id for o in store.orgs()}}
+        )
         spiff_task.set_data(**clean)
         spiff_task.run()
         now = clock.now()
         store.close_human_task(task.id, "completed", actor.user_id, now)
-        store.audit(actor, "task.complete", instance_id=instance.id,
-                    detail={"task": task.bpmn_id, "name": task.name, "data": _audit_data(clean)}, at=now)
+        store.audit(
+            actor,
+            "task.complete",
+            instance_id=instance.id,
+            detail={"task": task.bpmn_id, "name": task.name, "data": _audit_data(clean)},
+            at=now,
+        )
         self._advance_and_save(store, instance, live)
         store.commit()
         return instance.id
@@ -232,8 +285,9 @@ class Cascade:
             raise EngineError(f"directive {message.directive_id} has no issuing instance")
         source = store.instance(message.source_instance_id) if message.source_instance_id else None
         if source is not None:
-            filed, expected = store.record_response(directive.id, source.org_id, payload.get("document_id"),
-                                                    clock.now())
+            filed, expected = store.record_response(
+                directive.id, source.org_id, payload.get("document_id"), clock.now()
+            )
             payload.update(org_id=source.org_id, filed_count=filed, expected_count=expected)
         target = store.lock_instance(directive.issuing_instance_id)
         if target.status != "running":
@@ -260,10 +314,18 @@ class Cascade:
         title = definition.name.split(" | ")[0]
         if directive is not None and directive.symbol:
             title = f"{title} — {directive.symbol}"
-        instance_id = self._start(store, definition, org.id, message.name, payload, started_by=None,
-                                  title=title, directive_id=message.directive_id,
-                                  sender_org_id=payload.get("sender_org_id"),
-                                  parent_instance_id=message.source_instance_id)
+        instance_id = self._start(
+            store,
+            definition,
+            org.id,
+            message.name,
+            payload,
+            started_by=None,
+            title=title,
+            directive_id=message.directive_id,
+            sender_org_id=payload.get("sender_org_id"),
+            parent_instance_id=message.source_instance_id,
+        )
         if message.directive_id:
             store.mark_delivered(message.directive_id, org.id, clock.now(), instance_id)
         return instance_id
@@ -304,9 +366,15 @@ class Cascade:
         self._sync_inbox(store, instance, result)
         store.sync_timers(instance.id, result.timers)
         for name, payload in result.messages:
-            store.add_message(NewMessage(name=name, payload=payload, source_instance_id=instance.id,
-                                         target_org_id=payload.get("to_org_id"),
-                                         directive_id=payload.get("directive_id")))
+            store.add_message(
+                NewMessage(
+                    name=name,
+                    payload=payload,
+                    source_instance_id=instance.id,
+                    target_org_id=payload.get("to_org_id"),
+                    directive_id=payload.get("directive_id"),
+                )
+            )
         store.set_instance_summary(instance.id, {"current": result.current_steps})
         if result.completed:
             store.finish_instance(instance.id, "completed", clock.now())
@@ -327,13 +395,20 @@ class Cascade:
                 role, _, scope = group.partition("@")
                 org_id = instance.sender_org_id if scope == "sender" and instance.sender_org_id else instance.org_id
                 candidates.append((org_id, role.strip()))
-            store.add_human_task(instance.id, NewHumanTask(
-                guid=ready.guid, bpmn_id=ready.bpmn_id, name=ready.name,
-                org_id=candidates[0][0] if candidates else instance.org_id, candidates=candidates,
-                candidate_users=store.user_ids_by_username(ready.users),
-                due_at=self.runtime.due_at(ready.due_expression, ready.data, now),
-                document_id=instance.directive_id,
-            ), now)
+            store.add_human_task(
+                instance.id,
+                NewHumanTask(
+                    guid=ready.guid,
+                    bpmn_id=ready.bpmn_id,
+                    name=ready.name,
+                    org_id=candidates[0][0] if candidates else instance.org_id,
+                    candidates=candidates,
+                    candidate_users=store.user_ids_by_username(ready.users),
+                    due_at=self.runtime.due_at(ready.due_expression, ready.data, now),
+                    document_id=instance.directive_id,
+                ),
+                now,
+            )
 
     # ---------------------------------------------------------------------------------- services -------
     def _service(self, store: Store, instance: InstanceRecord, call: ServiceCall) -> dict:
@@ -351,8 +426,12 @@ def issue_document(engine: Cascade, store: Store, instance: InstanceRecord, call
     issuer = store.org(instance.org_id)
     today = clock.today()
     doc_type = data.get("loai_van_ban") or call.properties.get("docType") or "KH"
-    key = nd30.counter_key(issuer.counter_scope or "year_shared", year=today.year, doc_type=doc_type,
-                           term=call.properties.get("term") or nd30.party_term(today.year))
+    key = nd30.counter_key(
+        issuer.counter_scope or "year_shared",
+        year=today.year,
+        doc_type=doc_type,
+        term=call.properties.get("term") or nd30.party_term(today.year),
+    )
     number = store.next_document_number(issuer.id, key)
     grammar = "party" if issuer.grammar == "party" else "state"
     symbol = nd30.render_symbol(grammar, number, doc_type, issuer.symbol or issuer.short_name)
@@ -368,14 +447,29 @@ def issue_document(engine: Cascade, store: Store, instance: InstanceRecord, call
     if data.get("han_nop"):
         response_due = nd30.parse_date(str(data["han_nop"]))
     relations = [("implements", instance.directive_id)] if instance.directive_id else []
-    document_id = store.create_document(NewDocument(
-        issuer_id=issuer.id, doc_type=doc_type, number=number, year=today.year, symbol=symbol, grammar=grammar,
-        summary=str(data.get("trich_yeu", "")), body=str(data.get("noi_dung", "")), place=issuer.place,
-        issued_on=today, signer_name=signer.full_name if signer else None,
-        signer_title=(signer.title or deputy).upper() if signer else None, authority_title=authority,
-        signing_mode=mode, drafting_unit=call.properties.get("draftingUnit"), response_due=response_due,
-        issuing_instance_id=instance.id, recipients=recipients, relations=relations,
-    ))
+    document_id = store.create_document(
+        NewDocument(
+            issuer_id=issuer.id,
+            doc_type=doc_type,
+            number=number,
+            year=today.year,
+            symbol=symbol,
+            grammar=grammar,
+            summary=str(data.get("trich_yeu", "")),
+            body=str(data.get("noi_dung", "")),
+            place=issuer.place,
+            issued_on=today,
+            signer_name=signer.full_name if signer else None,
+            signer_title=(signer.title or deputy).upper() if signer else None,
+            authority_title=authority,
+            signing_mode=mode,
+            drafting_unit=call.properties.get("draftingUnit"),
+            response_due=response_due,
+            issuing_instance_id=instance.id,
+            recipients=recipients,
+            relations=relations,
+        )
+    )
     now = clock.now()
     expected = 0
     for org_id, purpose in recipients:
@@ -384,18 +478,34 @@ def issue_document(engine: Cascade, store: Store, instance: InstanceRecord, call
             store.mark_delivered(document_id, org_id, now, None)  # a copy: it is in their incoming register
             continue
         expected += purpose == "thuc_hien"
-        store.add_message(NewMessage(name=message, source_instance_id=instance.id, target_org_id=org_id,
-                                     directive_id=document_id, payload={
-                                         "directive_id": document_id, "directive_symbol": symbol,
-                                         "directive_summary": str(data.get("trich_yeu", "")),
-                                         "sender_org_id": issuer.id, "purpose": purpose,
-                                         "response_due": response_due.isoformat() if response_due else None,
-                                     }))
-    store.audit(Actor.system(), "document.issue", instance_id=instance.id,
-                detail={"document_id": document_id, "symbol": symbol, "recipients": len(recipients)}, at=now)
+        store.add_message(
+            NewMessage(
+                name=message,
+                source_instance_id=instance.id,
+                target_org_id=org_id,
+                directive_id=document_id,
+                payload={
+                    "directive_id": document_id,
+                    "directive_symbol": symbol,
+                    "directive_summary": str(data.get("trich_yeu", "")),
+                    "sender_org_id": issuer.id,
+                    "purpose": purpose,
+                    "response_due": response_due.isoformat() if response_due else None,
+                },
+            )
+        )
+    store.audit(
+        Actor.system(),
+        "document.issue",
+        instance_id=instance.id,
+        detail={"document_id": document_id, "symbol": symbol, "recipients": len(recipients)},
+        at=now,
+    )
     deadline = end_of_day(response_due) if response_due else None
     return {
-        "document_id": document_id, "so_ky_hieu": symbol, "expected_count": expected,
+        "document_id": document_id,
+        "so_ky_hieu": symbol,
+        "expected_count": expected,
         "plan_filed": {"filed_count": 0, "expected_count": expected},
         "follow_up_deadline": deadline.isoformat() if deadline else "9999-12-31T00:00:00+00:00",
     }
@@ -422,6 +532,11 @@ def _home_org(store: Store, actor: Actor) -> int:
     """A section's people act for their office (CTTT drafts for Phòng GDĐT)."""
     org = store.org(actor.org_id)
     return org.parent_id if org.kind == "section" and org.parent_id else org.id
+
+
+def manually_startable(definition: DefinitionRecord) -> bool:
+    """A process whose start event says `manualStart=false` only starts when a directive reaches it."""
+    return str((definition.start_properties or {}).get("manualStart", "true")).lower() != "false"
 
 
 def _org_kinds(definition: DefinitionRecord) -> set[str] | None:

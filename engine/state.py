@@ -173,7 +173,7 @@ class StateCodec:
         snapshot = Snapshot()
         snapshot.parts = {k: canonical_json(v) for k, v in stored.parts.items()}
         snapshot.rows = {r.guid: (canonical_json(r.props), r.data_hash) for r in stored.rows}
-        for key, sub in self._workflows(workflow):
+        for _key, sub in self._workflows(workflow):
             for task in sub.tasks.values():
                 if task.state & _FINISHED:
                     snapshot.finished[str(task.id)] = (task.state, task.last_state_change, tuple(task._children))

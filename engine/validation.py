@@ -32,8 +32,13 @@ def validate_definition(definition, *, known_roles: set[str]) -> list[Problem]:
             problems.append(Problem(node.get("id"), why))
     for node in root.iter(f"{{{BPMN_MODEL_NS}}}subProcess"):
         if node.get("triggeredByEvent") == "true":
-            problems.append(Problem(node.get("id"), "event sub-processes run non-interrupting only, and error or "
-                                                    "escalation starts fire at once in SpiffWorkflow 3.2"))
+            problems.append(
+                Problem(
+                    node.get("id"),
+                    "event sub-processes run non-interrupting only, and error or "
+                    "escalation starts fire at once in SpiffWorkflow 3.2",
+                )
+            )
     for node in root.iter(f"{{{BPMN_MODEL_NS}}}intermediateCatchEvent"):
         if node.find(f"{{{BPMN_MODEL_NS}}}conditionalEventDefinition") is not None:
             problems.append(Problem(node.get("id"), "conditional catch events are never re-checked by the engine"))

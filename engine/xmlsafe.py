@@ -80,11 +80,13 @@ def parse_xml(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree
     if not data.strip():
         raise _refuse("The file is empty.")
     if len(data) > max_bytes:
-        raise _refuse(f"The file is too large: the file is {human_size(len(data))}, "
-                      f"the limit is {human_size(max_bytes)}.")
+        raise _refuse(
+            f"The file is too large: the file is {human_size(len(data))}, the limit is {human_size(max_bytes)}."
+        )
     if _has_doctype_in_prolog(data):
-        raise _refuse("The file contains a DOCTYPE declaration, which is not allowed "
-                      "(DTDs and entities are refused for safety).")
+        raise _refuse(
+            "The file contains a DOCTYPE declaration, which is not allowed (DTDs and entities are refused for safety)."
+        )
     try:
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as exc:
@@ -92,12 +94,15 @@ def parse_xml(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree
         raise _refuse(f"The file is not well-formed XML (line {line}): {exc.msg}")
     tree = root.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise _refuse("The file contains a DOCTYPE declaration, which is not allowed "
-                      "(DTDs and entities are refused for safety).")
+        raise _refuse(
+            "The file contains a DOCTYPE declaration, which is not allowed (DTDs and entities are refused for safety)."
+        )
     if root.tag != f"{{{BPMN_MODEL_NS}}}definitions":
         found = etree.QName(root).localname if isinstance(root.tag, str) else "?"
-        raise _refuse(f"The file is not a BPMN 2.0 file: its root element is <{found}>, "
-                      "expected <bpmn:definitions> in the BPMN 2.0 model namespace.")
+        raise _refuse(
+            f"The file is not a BPMN 2.0 file: its root element is <{found}>, "
+            "expected <bpmn:definitions> in the BPMN 2.0 model namespace."
+        )
     return root
 
 
@@ -107,8 +112,9 @@ def rewrite_foreign_camunda_namespace(root: etree._Element) -> etree._Element:
     Returns the root to use from now on: the same element when nothing needed rewriting,
     otherwise a re-parsed copy whose `camunda:` elements and attributes use Camunda's namespace.
     """
-    uses_foreign = any((uri or "").rstrip("/") == ACTIVITI_NS
-                       for el in root.iter(tag=etree.Element) for uri in el.nsmap.values())
+    uses_foreign = any(
+        (uri or "").rstrip("/") == ACTIVITI_NS for el in root.iter(tag=etree.Element) for uri in el.nsmap.values()
+    )
     if not uses_foreign:
         return root
     data = etree.tostring(root, encoding="UTF-8", xml_declaration=False)
@@ -118,10 +124,10 @@ def rewrite_foreign_camunda_namespace(root: etree._Element) -> etree._Element:
     foreign = f"{{{ACTIVITI_NS}}}"
     for el in new_root.iter(tag=etree.Element):
         if el.tag.startswith(foreign):
-            el.tag = f"{{{CAMUNDA_NS}}}" + el.tag[len(foreign):]
+            el.tag = f"{{{CAMUNDA_NS}}}" + el.tag[len(foreign) :]
         for key in [k for k in el.attrib if k.startswith(foreign)]:
             value = el.attrib.pop(key)
-            el.set(f"{{{CAMUNDA_NS}}}" + key[len(foreign):], value)
+            el.set(f"{{{CAMUNDA_NS}}}" + key[len(foreign) :], value)
     return new_root
 
 

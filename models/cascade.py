@@ -38,15 +38,29 @@ class Node:
 
 def build(document: Document, now: datetime, today: date, depth: int = 0) -> list[Node]:
     """Nodes for every recipient of `document`, each with its own subtree (bounded to 6 levels)."""
-    recipients = list(db.session.scalars(select(DocumentRecipient).where(DocumentRecipient.document_id == document.id)
-                                         .options(joinedload(DocumentRecipient.org))
-                                         .order_by(DocumentRecipient.id)))
+    recipients = list(
+        db.session.scalars(
+            select(DocumentRecipient)
+            .where(DocumentRecipient.document_id == document.id)
+            .options(joinedload(DocumentRecipient.org))
+            .order_by(DocumentRecipient.id)
+        )
+    )
     instance_ids = [r.instance_id for r in recipients if r.instance_id]
-    instances = {i.id: i for i in db.session.scalars(select(ProcessInstance).where(ProcessInstance.id.in_(instance_ids)))}
-    late = dict(db.session.execute(
-        select(HumanTask.instance_id, db.func.count()).where(
-            HumanTask.instance_id.in_(instance_ids), HumanTask.status == "open", HumanTask.due_at < now)
-        .group_by(HumanTask.instance_id)).all()) if instance_ids else {}
+    instances = {
+        i.id: i for i in db.session.scalars(select(ProcessInstance).where(ProcessInstance.id.in_(instance_ids)))
+    }
+    late = (
+        dict(
+            db.session.execute(
+                select(HumanTask.instance_id, db.func.count())
+                .where(HumanTask.instance_id.in_(instance_ids), HumanTask.status == "open", HumanTask.due_at < now)
+                .group_by(HumanTask.instance_id)
+            ).all()
+        )
+        if instance_ids
+        else {}
+    )
     plans = {}
     if instance_ids:
         for plan in db.session.scalars(select(Document).where(Document.issuing_instance_id.in_(instance_ids))):
@@ -58,9 +72,16 @@ def build(document: Document, now: datetime, today: date, depth: int = 0) -> lis
 
     nodes = []
     for r in recipients:
-        node = Node(org_name=r.org.name, org_id=r.org_id, purpose=r.purpose, status="copy",
-                    delivered_at=r.delivered_at, responded_at=r.responded_at, instance_id=r.instance_id,
-                    response=responses.get(r.response_document_id))
+        node = Node(
+            org_name=r.org.name,
+            org_id=r.org_id,
+            purpose=r.purpose,
+            status="copy",
+            delivered_at=r.delivered_at,
+            responded_at=r.responded_at,
+            instance_id=r.instance_id,
+            response=responses.get(r.response_document_id),
+        )
         instance = instances.get(r.instance_id)
         if r.purpose in ("thuc_hien", "phoi_hop"):
             node.late_tasks = late.get(r.instance_id, 0)
@@ -68,8 +89,9 @@ def build(document: Document, now: datetime, today: date, depth: int = 0) -> lis
                 node.current_steps = list((instance.summary or {}).get("current", []))
             if r.responded_at or (instance is not None and instance.status == "completed"):
                 node.status = "done"
-            elif node.late_tasks or (document.response_due and today > document.response_due
-                                     and r.purpose == "thuc_hien"):
+            elif node.late_tasks or (
+                document.response_due and today > document.response_due and r.purpose == "thuc_hien"
+            ):
                 node.status = "late"
             elif instance is not None:
                 node.status = "in_progress"
@@ -102,5 +124,11 @@ def totals(nodes: list[Node]) -> dict[str, int]:
 
 
 def parent_documents(document: Document) -> list[tuple[str, Document]]:
-    return [(rel.kind, rel.to) for rel in db.session.scalars(
-        select(DocumentRelation).where(DocumentRelation.from_id == document.id).options(joinedload(DocumentRelation.to)))]
+    return [
+        (rel.kind, rel.to)
+        for rel in db.session.scalars(
+            select(DocumentRelation)
+            .where(DocumentRelation.from_id == document.id)
+            .options(joinedload(DocumentRelation.to))
+        )
+    ]

@@ -40,7 +40,10 @@ class Document(db.Model):
 
     issuer: Mapped[Organisation] = relationship()
     recipients: Mapped[list[DocumentRecipient]] = relationship(
-        back_populates="document", foreign_keys="DocumentRecipient.document_id", cascade="all, delete-orphan", order_by="DocumentRecipient.id"
+        back_populates="document",
+        foreign_keys="DocumentRecipient.document_id",
+        cascade="all, delete-orphan",
+        order_by="DocumentRecipient.id",
     )
 
     def __repr__(self) -> str:

@@ -41,28 +41,61 @@ from models.workflow import (
 
 
 def org_record(o: Organisation) -> Org:
-    return Org(id=o.id, code=o.code, name=o.name, short_name=o.short_name, kind=o.kind, parent_id=o.parent_id,
-               symbol=o.symbol, grammar=o.grammar, counter_scope=o.counter_scope, place=o.place,
-               school_level=o.school_level)
+    return Org(
+        id=o.id,
+        code=o.code,
+        name=o.name,
+        short_name=o.short_name,
+        kind=o.kind,
+        parent_id=o.parent_id,
+        symbol=o.symbol,
+        grammar=o.grammar,
+        counter_scope=o.counter_scope,
+        place=o.place,
+        school_level=o.school_level,
+    )
 
 
 def definition_record(d: ProcessDefinition) -> DefinitionRecord:
-    return DefinitionRecord(id=d.id, process_key=d.process_key, version=d.version, name=d.name, xml=d.xml,
-                            start_messages=list(d.start_messages or []),
-                            start_properties=dict(d.start_properties or {}))
+    return DefinitionRecord(
+        id=d.id,
+        process_key=d.process_key,
+        version=d.version,
+        name=d.name,
+        xml=d.xml,
+        start_messages=list(d.start_messages or []),
+        start_properties=dict(d.start_properties or {}),
+    )
 
 
 def instance_record(i: ProcessInstance) -> InstanceRecord:
-    return InstanceRecord(id=i.id, definition_id=i.definition_id, process_key=i.process_key, org_id=i.org_id,
-                          status=i.status, directive_id=i.directive_id, sender_org_id=i.sender_org_id,
-                          parent_instance_id=i.parent_instance_id, title=i.title)
+    return InstanceRecord(
+        id=i.id,
+        definition_id=i.definition_id,
+        process_key=i.process_key,
+        org_id=i.org_id,
+        status=i.status,
+        directive_id=i.directive_id,
+        sender_org_id=i.sender_org_id,
+        parent_instance_id=i.parent_instance_id,
+        title=i.title,
+    )
 
 
 def task_record(t: HumanTask) -> HumanTaskRecord:
-    return HumanTaskRecord(id=t.id, instance_id=t.instance_id, guid=t.guid, bpmn_id=t.bpmn_id, name=t.name,
-                           status=t.status, assignee_id=t.assignee_id,
-                           candidates=tuple((c.org_id, c.role) for c in t.candidates),
-                           candidate_users=tuple(t.candidate_users or ()), due_at=t.due_at, org_id=t.org_id)
+    return HumanTaskRecord(
+        id=t.id,
+        instance_id=t.instance_id,
+        guid=t.guid,
+        bpmn_id=t.bpmn_id,
+        name=t.name,
+        status=t.status,
+        assignee_id=t.assignee_id,
+        candidates=tuple((c.org_id, c.role) for c in t.candidates),
+        candidate_users=tuple(t.candidate_users or ()),
+        due_at=t.due_at,
+        org_id=t.org_id,
+    )
 
 
 class SqlStore:
@@ -97,8 +130,9 @@ class SqlStore:
 
     def user(self, user_id: int) -> UserRecord:
         u = self.session.get(User, user_id)
-        return UserRecord(id=u.id, username=u.username, full_name=u.full_name, title=u.title, org_id=u.org_id,
-                          roles=u.roles)
+        return UserRecord(
+            id=u.id, username=u.username, full_name=u.full_name, title=u.title, org_id=u.org_id, roles=u.roles
+        )
 
     def user_ids_by_username(self, usernames: list[str]) -> list[int]:
         if not usernames:
@@ -110,36 +144,79 @@ class SqlStore:
         return definition_record(self.session.get(ProcessDefinition, definition_id))
 
     def latest_definition(self, process_key: str) -> DefinitionRecord | None:
-        d = self.session.scalars(select(ProcessDefinition).where(ProcessDefinition.process_key == process_key)
-                                 .order_by(ProcessDefinition.version.desc()).limit(1)).first()
+        d = self.session.scalars(
+            select(ProcessDefinition)
+            .where(ProcessDefinition.process_key == process_key)
+            .order_by(ProcessDefinition.version.desc())
+            .limit(1)
+        ).first()
         return definition_record(d) if d else None
 
     def latest_definitions(self) -> list[DefinitionRecord]:
-        latest = (select(ProcessDefinition.process_key, func.max(ProcessDefinition.version).label("v"))
-                  .group_by(ProcessDefinition.process_key).subquery())
-        rows = self.session.scalars(select(ProcessDefinition).join(
-            latest, (ProcessDefinition.process_key == latest.c.process_key) & (ProcessDefinition.version == latest.c.v)
-        ).order_by(ProcessDefinition.process_key))
+        latest = (
+            select(ProcessDefinition.process_key, func.max(ProcessDefinition.version).label("v"))
+            .group_by(ProcessDefinition.process_key)
+            .subquery()
+        )
+        rows = self.session.scalars(
+            select(ProcessDefinition)
+            .join(
+                latest,
+                (ProcessDefinition.process_key == latest.c.process_key) & (ProcessDefinition.version == latest.c.v),
+            )
+            .order_by(ProcessDefinition.process_key)
+        )
         return [definition_record(d) for d in rows]
 
-    def add_definition(self, process_key, name, xml, sha256, start_messages, start_properties, deployed_by,
-                       source) -> DefinitionRecord:
-        current = self.session.scalar(select(func.max(ProcessDefinition.version)).where(
-            ProcessDefinition.process_key == process_key)) or 0
-        row = ProcessDefinition(process_key=process_key, version=current + 1, name=name, xml=xml, sha256=sha256,
-                                start_messages=start_messages, start_properties=start_properties,
-                                deployed_by_id=deployed_by, source=source)
+    def add_definition(
+        self, process_key, name, xml, sha256, start_messages, start_properties, deployed_by, source
+    ) -> DefinitionRecord:
+        current = (
+            self.session.scalar(
+                select(func.max(ProcessDefinition.version)).where(ProcessDefinition.process_key == process_key)
+            )
+            or 0
+        )
+        row = ProcessDefinition(
+            process_key=process_key,
+            version=current + 1,
+            name=name,
+            xml=xml,
+            sha256=sha256,
+            start_messages=start_messages,
+            start_properties=start_properties,
+            deployed_by_id=deployed_by,
+            source=source,
+        )
         self.session.add(row)
         self.session.flush()
         return definition_record(row)
 
     # instances --------------------------------------------------------------------------------------
-    def create_instance(self, definition, org_id, title, *, directive_id, sender_org_id, parent_instance_id,
-                        started_by, serializer_version) -> InstanceRecord:
-        inst = ProcessInstance(definition_id=definition.id, process_key=definition.process_key, org_id=org_id,
-                               title=title[:500], directive_id=directive_id, sender_org_id=sender_org_id,
-                               parent_instance_id=parent_instance_id, started_by_id=started_by,
-                               serializer_version=serializer_version, summary={})
+    def create_instance(
+        self,
+        definition,
+        org_id,
+        title,
+        *,
+        directive_id,
+        sender_org_id,
+        parent_instance_id,
+        started_by,
+        serializer_version,
+    ) -> InstanceRecord:
+        inst = ProcessInstance(
+            definition_id=definition.id,
+            process_key=definition.process_key,
+            org_id=org_id,
+            title=title[:500],
+            directive_id=directive_id,
+            sender_org_id=sender_org_id,
+            parent_instance_id=parent_instance_id,
+            started_by_id=started_by,
+            serializer_version=serializer_version,
+            summary={},
+        )
         self.session.add(inst)
         self.session.flush()
         return instance_record(inst)
@@ -154,21 +231,33 @@ class SqlStore:
         """Hold the instance until commit. PostgreSQL: a row lock. SQLite has none, so the bump below takes
         the database's write lock first; every read after it sees the latest committed state."""
         if not self._pg:
-            self.session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
-                                 .values(lock_version=ProcessInstance.lock_version + 1))
-        inst = self.session.scalars(self._for_update(
-            select(ProcessInstance).where(ProcessInstance.id == instance_id)).execution_options(
-            populate_existing=True)).one()
+            self.session.execute(
+                update(ProcessInstance)
+                .where(ProcessInstance.id == instance_id)
+                .values(lock_version=ProcessInstance.lock_version + 1)
+            )
+        inst = self.session.scalars(
+            self._for_update(select(ProcessInstance).where(ProcessInstance.id == instance_id)).execution_options(
+                populate_existing=True
+            )
+        ).one()
         if self._pg:
             inst.lock_version += 1
         return instance_record(inst)
 
     def load_state(self, instance_id: int) -> StoredState:
-        parts = {p.key: p.props for p in self.session.scalars(
-            select(WorkflowPart).where(WorkflowPart.instance_id == instance_id))}
-        rows = [TaskRow(r.guid, r.part_key, r.props, r.data_hash) for r in self.session.execute(
-            select(WorkflowTaskRow.guid, WorkflowTaskRow.part_key, WorkflowTaskRow.props, WorkflowTaskRow.data_hash)
-            .where(WorkflowTaskRow.instance_id == instance_id))]
+        parts = {
+            p.key: p.props
+            for p in self.session.scalars(select(WorkflowPart).where(WorkflowPart.instance_id == instance_id))
+        }
+        rows = [
+            TaskRow(r.guid, r.part_key, r.props, r.data_hash)
+            for r in self.session.execute(
+                select(
+                    WorkflowTaskRow.guid, WorkflowTaskRow.part_key, WorkflowTaskRow.props, WorkflowTaskRow.data_hash
+                ).where(WorkflowTaskRow.instance_id == instance_id)
+            )
+        ]
         hashes = {r.data_hash for r in rows}
         data = dict(self.session.execute(select(JsonData.hash, JsonData.data).where(JsonData.hash.in_(hashes))).all())
         return StoredState(parts=parts, rows=rows, data=data)
@@ -180,14 +269,25 @@ class SqlStore:
             insert = pg_insert if self._pg else sqlite_insert
             s.execute(insert(JsonData).values(values).on_conflict_do_nothing(index_elements=["hash"]))
         if changes.deleted_parts:
-            s.execute(delete(WorkflowPart).where(WorkflowPart.instance_id == instance_id,
-                                                 WorkflowPart.key.in_(changes.deleted_parts)))
+            s.execute(
+                delete(WorkflowPart).where(
+                    WorkflowPart.instance_id == instance_id, WorkflowPart.key.in_(changes.deleted_parts)
+                )
+            )
         if changes.deleted_rows:
-            s.execute(delete(WorkflowTaskRow).where(WorkflowTaskRow.instance_id == instance_id,
-                                                    WorkflowTaskRow.guid.in_(changes.deleted_rows)))
+            s.execute(
+                delete(WorkflowTaskRow).where(
+                    WorkflowTaskRow.instance_id == instance_id, WorkflowTaskRow.guid.in_(changes.deleted_rows)
+                )
+            )
         if changes.parts:
-            existing = dict(s.execute(select(WorkflowPart.key, WorkflowPart.id).where(
-                WorkflowPart.instance_id == instance_id, WorkflowPart.key.in_(list(changes.parts)))).all())
+            existing = dict(
+                s.execute(
+                    select(WorkflowPart.key, WorkflowPart.id).where(
+                        WorkflowPart.instance_id == instance_id, WorkflowPart.key.in_(list(changes.parts))
+                    )
+                ).all()
+            )
             for key, props in changes.parts.items():
                 if key in existing:
                     s.execute(update(WorkflowPart).where(WorkflowPart.id == existing[key]).values(props=props))
@@ -195,12 +295,29 @@ class SqlStore:
                     s.add(WorkflowPart(instance_id=instance_id, key=key, props=props))
         if changes.rows:
             guids = [r.guid for r in changes.rows]
-            existing = dict(s.execute(select(WorkflowTaskRow.guid, WorkflowTaskRow.id).where(
-                WorkflowTaskRow.instance_id == instance_id, WorkflowTaskRow.guid.in_(guids))).all())
-            updates = [{"id": existing[r.guid], "props": r.props, "data_hash": r.data_hash, "part_key": r.part_key}
-                       for r in changes.rows if r.guid in existing]
-            inserts = [{"instance_id": instance_id, "guid": r.guid, "part_key": r.part_key, "props": r.props,
-                        "data_hash": r.data_hash} for r in changes.rows if r.guid not in existing]
+            existing = dict(
+                s.execute(
+                    select(WorkflowTaskRow.guid, WorkflowTaskRow.id).where(
+                        WorkflowTaskRow.instance_id == instance_id, WorkflowTaskRow.guid.in_(guids)
+                    )
+                ).all()
+            )
+            updates = [
+                {"id": existing[r.guid], "props": r.props, "data_hash": r.data_hash, "part_key": r.part_key}
+                for r in changes.rows
+                if r.guid in existing
+            ]
+            inserts = [
+                {
+                    "instance_id": instance_id,
+                    "guid": r.guid,
+                    "part_key": r.part_key,
+                    "props": r.props,
+                    "data_hash": r.data_hash,
+                }
+                for r in changes.rows
+                if r.guid not in existing
+            ]
             if updates:
                 s.execute(update(WorkflowTaskRow), updates)
             if inserts:
@@ -217,8 +334,9 @@ class SqlStore:
             inst.summary = summary
 
     def find_instance(self, org_id: int, directive_id: int, process_key: str | None = None) -> int | None:
-        stmt = select(ProcessInstance.id).where(ProcessInstance.org_id == org_id,
-                                                ProcessInstance.directive_id == directive_id)
+        stmt = select(ProcessInstance.id).where(
+            ProcessInstance.org_id == org_id, ProcessInstance.directive_id == directive_id
+        )
         if process_key:
             stmt = stmt.where(ProcessInstance.process_key == process_key)
         return self.session.scalars(stmt.order_by(ProcessInstance.id).limit(1)).first()
@@ -229,14 +347,26 @@ class SqlStore:
         return task_record(t) if t else None
 
     def open_human_tasks(self, instance_id: int) -> list[HumanTaskRecord]:
-        return [task_record(t) for t in self.session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open"))]
+        return [
+            task_record(t)
+            for t in self.session.scalars(
+                select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open")
+            )
+        ]
 
     def add_human_task(self, instance_id: int, task: NewHumanTask, at: datetime) -> int:
-        row = HumanTask(instance_id=instance_id, guid=task.guid, bpmn_id=task.bpmn_id, name=task.name[:300],
-                        org_id=task.org_id, candidate_users=task.candidate_users, due_at=task.due_at,
-                        created_at=at, document_id=task.document_id,
-                        candidates=[HumanTaskCandidate(org_id=o, role=r) for o, r in task.candidates])
+        row = HumanTask(
+            instance_id=instance_id,
+            guid=task.guid,
+            bpmn_id=task.bpmn_id,
+            name=task.name[:300],
+            org_id=task.org_id,
+            candidate_users=task.candidate_users,
+            due_at=task.due_at,
+            created_at=at,
+            document_id=task.document_id,
+            candidates=[HumanTaskCandidate(org_id=o, role=r) for o, r in task.candidates],
+        )
         self.session.add(row)
         self.session.flush()
         return row.id
@@ -249,14 +379,19 @@ class SqlStore:
         self.session.get(HumanTask, task_id).assignee_id = user_id
 
     def last_completion(self, instance_id: int, bpmn_id: str) -> int | None:
-        return self.session.scalars(select(HumanTask.completed_by_id).where(
-            HumanTask.instance_id == instance_id, HumanTask.bpmn_id == bpmn_id, HumanTask.status == "completed")
-            .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc()).limit(1)).first()
+        return self.session.scalars(
+            select(HumanTask.completed_by_id)
+            .where(HumanTask.instance_id == instance_id, HumanTask.bpmn_id == bpmn_id, HumanTask.status == "completed")
+            .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc())
+            .limit(1)
+        ).first()
 
     # timers -----------------------------------------------------------------------------------------
     def sync_timers(self, instance_id: int, waiting: dict[str, tuple[str, datetime]]) -> None:
-        rows = {t.guid: t for t in self.session.scalars(
-            select(Timer).where(Timer.instance_id == instance_id, Timer.fired.is_(False)))}
+        rows = {
+            t.guid: t
+            for t in self.session.scalars(select(Timer).where(Timer.instance_id == instance_id, Timer.fired.is_(False)))
+        }
         for guid, row in rows.items():
             if guid not in waiting:
                 self.session.delete(row)
@@ -268,27 +403,46 @@ class SqlStore:
         self.session.flush()
 
     def due_timer_instances(self, now: datetime, limit: int) -> list[int]:
-        stmt = (select(Timer.instance_id).where(Timer.fired.is_(False), Timer.due_at <= now)
-                .order_by(Timer.due_at).limit(limit))
+        stmt = (
+            select(Timer.instance_id)
+            .where(Timer.fired.is_(False), Timer.due_at <= now)
+            .order_by(Timer.due_at)
+            .limit(limit)
+        )
         return list(dict.fromkeys(self.session.scalars(self._for_update(stmt, skip_locked=True))))
 
     def mark_timers_fired(self, instance_id: int, guids: list[str], at: datetime) -> None:
-        self.session.execute(update(Timer).where(Timer.instance_id == instance_id, Timer.guid.in_(guids))
-                             .values(fired=True, fired_at=at))
+        self.session.execute(
+            update(Timer).where(Timer.instance_id == instance_id, Timer.guid.in_(guids)).values(fired=True, fired_at=at)
+        )
 
     # messages ---------------------------------------------------------------------------------------
     def add_message(self, message: NewMessage) -> int:
-        row = Message(name=message.name, payload=message.payload, source_instance_id=message.source_instance_id,
-                      target_org_id=message.target_org_id, directive_id=message.directive_id)
+        row = Message(
+            name=message.name,
+            payload=message.payload,
+            source_instance_id=message.source_instance_id,
+            target_org_id=message.target_org_id,
+            directive_id=message.directive_id,
+        )
         self.session.add(row)
         self.session.flush()
         return row.id
 
     def claim_pending_messages(self, limit: int) -> list[MessageRecord]:
         stmt = select(Message).where(Message.status == "pending").order_by(Message.id).limit(limit)
-        return [MessageRecord(id=m.id, name=m.name, payload=dict(m.payload), source_instance_id=m.source_instance_id,
-                              target_org_id=m.target_org_id, directive_id=m.directive_id, attempts=m.attempts)
-                for m in self.session.scalars(self._for_update(stmt, skip_locked=True))]
+        return [
+            MessageRecord(
+                id=m.id,
+                name=m.name,
+                payload=dict(m.payload),
+                source_instance_id=m.source_instance_id,
+                target_org_id=m.target_org_id,
+                directive_id=m.directive_id,
+                attempts=m.attempts,
+            )
+            for m in self.session.scalars(self._for_update(stmt, skip_locked=True))
+        ]
 
     def message_delivered(self, message_id: int, target_instance_id: int | None, at: datetime) -> None:
         m = self.session.get(Message, message_id)
@@ -313,13 +467,27 @@ class SqlStore:
         return counter.value
 
     def create_document(self, doc: NewDocument) -> int:
-        row = Document(issuer_id=doc.issuer_id, doc_type=doc.doc_type, number=doc.number, year=doc.year,
-                       symbol=doc.symbol, grammar=doc.grammar, summary=doc.summary[:500], body=doc.body,
-                       place=doc.place, issued_on=doc.issued_on, signer_name=doc.signer_name,
-                       signer_title=doc.signer_title, authority_title=doc.authority_title,
-                       signing_mode=doc.signing_mode, drafting_unit=doc.drafting_unit, status="issued",
-                       response_due=doc.response_due, issuing_instance_id=doc.issuing_instance_id,
-                       recipients=[DocumentRecipient(org_id=o, purpose=p) for o, p in doc.recipients])
+        row = Document(
+            issuer_id=doc.issuer_id,
+            doc_type=doc.doc_type,
+            number=doc.number,
+            year=doc.year,
+            symbol=doc.symbol,
+            grammar=doc.grammar,
+            summary=doc.summary[:500],
+            body=doc.body,
+            place=doc.place,
+            issued_on=doc.issued_on,
+            signer_name=doc.signer_name,
+            signer_title=doc.signer_title,
+            authority_title=doc.authority_title,
+            signing_mode=doc.signing_mode,
+            drafting_unit=doc.drafting_unit,
+            status="issued",
+            response_due=doc.response_due,
+            issuing_instance_id=doc.issuing_instance_id,
+            recipients=[DocumentRecipient(org_id=o, purpose=p) for o, p in doc.recipients],
+        )
         self.session.add(row)
         self.session.flush()
         for kind, target in doc.relations:
@@ -330,12 +498,21 @@ class SqlStore:
         d = self.session.get(Document, document_id)
         if d is None:
             return None
-        return DocumentRecord(id=d.id, issuer_id=d.issuer_id, symbol=d.symbol, summary=d.summary,
-                              issuing_instance_id=d.issuing_instance_id, response_due=d.response_due)
+        return DocumentRecord(
+            id=d.id,
+            issuer_id=d.issuer_id,
+            symbol=d.symbol,
+            summary=d.summary,
+            issuing_instance_id=d.issuing_instance_id,
+            response_due=d.response_due,
+        )
 
     def _recipient(self, document_id: int, org_id: int) -> DocumentRecipient | None:
-        return self.session.scalars(select(DocumentRecipient).where(
-            DocumentRecipient.document_id == document_id, DocumentRecipient.org_id == org_id)).first()
+        return self.session.scalars(
+            select(DocumentRecipient).where(
+                DocumentRecipient.document_id == document_id, DocumentRecipient.org_id == org_id
+            )
+        ).first()
 
     def mark_delivered(self, document_id: int, org_id: int, at: datetime, instance_id: int | None) -> None:
         r = self._recipient(document_id, org_id)
@@ -343,19 +520,30 @@ class SqlStore:
             r.delivered_at = r.delivered_at or at
             r.instance_id = instance_id or r.instance_id
 
-    def record_response(self, directive_id: int, org_id: int, document_id: int | None,
-                        at: datetime) -> tuple[int, int]:
+    def record_response(self, directive_id: int, org_id: int, document_id: int | None, at: datetime) -> tuple[int, int]:
         r = self._recipient(directive_id, org_id)
         if r is not None:
             r.responded_at, r.response_document_id = at, document_id
             self.session.flush()
-        base = select(func.count()).select_from(DocumentRecipient).where(
-            DocumentRecipient.document_id == directive_id, DocumentRecipient.purpose == "thuc_hien")
+        base = (
+            select(func.count())
+            .select_from(DocumentRecipient)
+            .where(DocumentRecipient.document_id == directive_id, DocumentRecipient.purpose == "thuc_hien")
+        )
         expected = self.session.scalar(base)
         filed = self.session.scalar(base.where(DocumentRecipient.responded_at.is_not(None)))
         return filed, expected
 
     # audit ------------------------------------------------------------------------------------------
     def audit(self, actor: Actor, action: str, *, instance_id=None, detail=None, at: datetime) -> None:
-        self.session.add(AuditEvent(at=at, user_id=actor.user_id, org_id=actor.org_id, instance_id=instance_id,
-                                    action=action, detail=detail or {}, remote_addr=actor.remote_addr))
+        self.session.add(
+            AuditEvent(
+                at=at,
+                user_id=actor.user_id,
+                org_id=actor.org_id,
+                instance_id=instance_id,
+                action=action,
+                detail=detail or {},
+                remote_addr=actor.remote_addr,
+            )
+        )

@@ -35,15 +35,33 @@ def deploy_workflows(directory: Path = WORKFLOWS):
 
     deployed = []
     for path in sorted(directory.glob("*.bpmn")):
-        deployed += cascade().deploy(store(), Actor.system(), path.read_bytes(), source=f"workflows/{path.name}",
-                                     known_roles=set(data.ROLES), only_if_changed=True)
+        deployed += cascade().deploy(
+            store(),
+            Actor.system(),
+            path.read_bytes(),
+            source=f"workflows/{path.name}",
+            known_roles=set(data.ROLES),
+            only_if_changed=True,
+        )
     return deployed
 
 
 def _organisations() -> dict[str, Organisation]:
     existing = {o.code: o for o in db.session.scalars(select(Organisation))}
-    fields = ("name", "short_name", "kind", "school_level", "symbol", "grammar", "counter_scope", "place",
-              "managing_body", "aliases", "synthetic", "source")
+    fields = (
+        "name",
+        "short_name",
+        "kind",
+        "school_level",
+        "symbol",
+        "grammar",
+        "counter_scope",
+        "place",
+        "managing_body",
+        "aliases",
+        "synthetic",
+        "source",
+    )
     for item in data.ORGANISATIONS:
         org = existing.get(item["code"])
         if org is None:
@@ -87,30 +105,49 @@ def _documents(orgs: dict[str, Organisation]) -> int:
     by_key: dict[str, Document] = {}
     for item in data.DOCUMENTS:
         issuer = orgs[item["issuer"]]
-        doc = db.session.scalars(select(Document).where(Document.issuer_id == issuer.id,
-                                                        Document.symbol == item["symbol"],
-                                                        Document.year == item["year"])).first()
+        doc = db.session.scalars(
+            select(Document).where(
+                Document.issuer_id == issuer.id, Document.symbol == item["symbol"], Document.year == item["year"]
+            )
+        ).first()
         if doc is None:
-            doc = Document(issuer_id=issuer.id, symbol=item["symbol"], year=item["year"], status="issued",
-                           doc_type=item["doc_type"], number=item["number"], grammar=item["grammar"],
-                           summary=item["summary"], body="", place=item["place"], issued_on=item["issued_on"],
-                           signer_name=item["signer_name"], signer_title=item["signer_title"],
-                           signing_mode=item["signing_mode"] or "direct", source=item["source"])
-            doc.recipients = [DocumentRecipient(org_id=orgs[code].id, purpose=purpose, delivered_at=None)
-                              for code, purpose in item["recipients"]]
+            doc = Document(
+                issuer_id=issuer.id,
+                symbol=item["symbol"],
+                year=item["year"],
+                status="issued",
+                doc_type=item["doc_type"],
+                number=item["number"],
+                grammar=item["grammar"],
+                summary=item["summary"],
+                body="",
+                place=item["place"],
+                issued_on=item["issued_on"],
+                signer_name=item["signer_name"],
+                signer_title=item["signer_title"],
+                signing_mode=item["signing_mode"] or "direct",
+                source=item["source"],
+            )
+            doc.recipients = [
+                DocumentRecipient(org_id=orgs[code].id, purpose=purpose, delivered_at=None)
+                for code, purpose in item["recipients"]
+            ]
             db.session.add(doc)
             db.session.flush()
             for r in doc.recipients:  # historic: in everyone's register since it was issued
-
                 r.delivered_at = datetime.combine(item["issued_on"], time(8), VN_TZ)
         by_key[item["key"]] = doc
     db.session.flush()
     for item in data.DOCUMENTS:
         for kind, target in item["relations"]:
             source, dest = by_key[item["key"]], by_key[target]
-            if not db.session.scalars(select(DocumentRelation).where(
-                    DocumentRelation.from_id == source.id, DocumentRelation.to_id == dest.id,
-                    DocumentRelation.kind == kind)).first():
+            if not db.session.scalars(
+                select(DocumentRelation).where(
+                    DocumentRelation.from_id == source.id,
+                    DocumentRelation.to_id == dest.id,
+                    DocumentRelation.kind == kind,
+                )
+            ).first():
                 db.session.add(DocumentRelation(from_id=source.id, to_id=dest.id, kind=kind))
     return len(by_key)
 
@@ -118,8 +155,9 @@ def _documents(orgs: dict[str, Organisation]) -> int:
 def _counters(orgs: dict[str, Organisation]) -> None:
     for item in data.COUNTERS:
         org = orgs[item["org"]]
-        counter = db.session.scalars(select(DocumentCounter).where(DocumentCounter.org_id == org.id,
-                                                                   DocumentCounter.key == item["key"])).first()
+        counter = db.session.scalars(
+            select(DocumentCounter).where(DocumentCounter.org_id == org.id, DocumentCounter.key == item["key"])
+        ).first()
         if counter is None:
             db.session.add(DocumentCounter(org_id=org.id, key=item["key"], value=item["value"]))
         elif counter.value < item["value"]:

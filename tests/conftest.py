@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from engine.clock import VN_TZ, clock
+from seed.data import DEMO_PASSWORD
 
 PG_ADMIN_URL = os.environ.get("CASCADE_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
 PG_URL = os.environ.get("CASCADE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/cascade_test")
@@ -51,8 +52,9 @@ def _make_app(backend: str, tmp_path_factory):
     from models import db
     from web import create_app
 
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": uri, "SERVER_NAME": "localhost",
-                      "WTF_CSRF_ENABLED": True})
+    app = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": uri, "SERVER_NAME": "localhost", "WTF_CSRF_ENABLED": True}
+    )
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -103,11 +105,22 @@ def reset_dynamic() -> None:
     from seed import data
 
     s = db.session
-    for model in (HumanTaskCandidate, HumanTask, Timer, Message, AuditEvent, WorkflowTaskRow, WorkflowPart,
-                  JsonData, ApiToken):
+    for model in (
+        HumanTaskCandidate,
+        HumanTask,
+        Timer,
+        Message,
+        AuditEvent,
+        WorkflowTaskRow,
+        WorkflowPart,
+        JsonData,
+        ApiToken,
+    ):
         s.execute(delete(model))
     produced = select(Document.id).where(Document.issuing_instance_id.is_not(None))
-    s.execute(delete(DocumentRelation).where(DocumentRelation.from_id.in_(produced) | DocumentRelation.to_id.in_(produced)))
+    s.execute(
+        delete(DocumentRelation).where(DocumentRelation.from_id.in_(produced) | DocumentRelation.to_id.in_(produced))
+    )
     s.execute(update(DocumentRecipient).values(instance_id=None, responded_at=None, response_document_id=None))
     s.execute(delete(DocumentRecipient).where(DocumentRecipient.document_id.in_(produced)))
     s.execute(update(ProcessInstance).values(parent_instance_id=None, directive_id=None))
@@ -155,11 +168,12 @@ class Browser:
 
         html = self.client.get(path).get_data(as_text=True)
         match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-            r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', html)
+            r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', html
+        )
         assert match, f"no CSRF token on {path}"
         return match.group(1)
 
-    def login(self, username: str, password: str = "cascade-demo"):
+    def login(self, username: str, password: str = DEMO_PASSWORD):
         token = self.csrf("/login")
         response = self.client.post("/login", data={"username": username, "password": password, "csrf_token": token})
         assert response.status_code == 302, f"login failed for {username}"

@@ -36,19 +36,28 @@ def test_api_walks_a_draft_and_reports_errors_precisely(app):
         shown = client.get(f"/api/tasks/{task.id}", headers=cttt).get_json()
         assert {f["id"] for f in shown["form"]} >= {"trich_yeu", "noi_dung", "han_nop", "noi_nhan"}
 
-        bad = client.post(f"/api/tasks/{task.id}/complete", headers=cttt,
-                          json={"trich_yeu": "", "noi_dung": "x", "han_nop": "not a date", "noi_nhan": []})
+        bad = client.post(
+            f"/api/tasks/{task.id}/complete",
+            headers=cttt,
+            json={"trich_yeu": "", "noi_dung": "x", "han_nop": "not a date", "noi_nhan": []},
+        )
         assert bad.status_code == 422
         fields = bad.get_json()["fields"]
         assert set(fields) >= {"trich_yeu", "han_nop", "noi_nhan"}
         assert fields["han_nop"]["code"] == "not_a_date"
 
         school = org("cp-s-thcs-suoi-khoang")
-        good = {"trich_yeu": "Kế hoạch", "noi_dung": "Nội dung", "han_nop": "2022-08-31",
-                "noi_nhan": [{"org_id": school.id, "purpose": "thuc_hien"}]}
+        good = {
+            "trich_yeu": "Kế hoạch",
+            "noi_dung": "Nội dung",
+            "han_nop": "2022-08-31",
+            "noi_nhan": [{"org_id": school.id, "purpose": "thuc_hien"}],
+        }
         deputy = token_for("pgddt.pho")
         assert client.post(f"/api/tasks/{task.id}/complete", headers=deputy, json=good).status_code == 403
-        principal = token_for(next(u.username for u in db.session.scalars(select(User).where(User.org_id == school.id))))
+        principal = token_for(
+            next(u.username for u in db.session.scalars(select(User).where(User.org_id == school.id)))
+        )
         assert client.post(f"/api/tasks/{task.id}/complete", headers=principal, json=good).status_code == 404
         assert client.get(f"/api/instances/{instance_id}", headers=principal).status_code == 404
 
@@ -69,6 +78,11 @@ def test_unknown_process_and_not_allowed_start(app):
         cttt = token_for("pgddt.cttt")
         assert client.post("/api/processes/nope/instances", headers=cttt, json={}).status_code == 404
         school = org("cp-s-thcs-suoi-khoang")
-        staff = token_for(next(u.username for u in db.session.scalars(select(User).where(User.org_id == school.id))
-                               if "staff" in u.roles))
+        staff = token_for(
+            next(
+                u.username
+                for u in db.session.scalars(select(User).where(User.org_id == school.id))
+                if "staff" in u.roles
+            )
+        )
         assert client.post("/api/processes/directive_plan/instances", headers=staff, json={}).status_code == 403

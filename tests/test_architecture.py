@@ -25,8 +25,7 @@ def test_engine_imports_no_framework_or_storage():
     files = sorted(ENGINE.glob("*.py"))
     assert len(files) >= 8
     for path in files:
-        bad = {m for m in imported_modules(path)
-               if m.split(".")[0] in FORBIDDEN or m.startswith("flask_")}
+        bad = {m for m in imported_modules(path) if m.split(".")[0] in FORBIDDEN or m.startswith("flask_")}
         if bad:
             offenders[path.name] = sorted(bad)
     assert offenders == {}

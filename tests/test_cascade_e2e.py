@@ -34,8 +34,13 @@ def _draft_approve_issue(browser, instance_id, org_code, people, summary, due, r
     issuer = org(org_code)
     chosen = recipients or default_distribution(store.org(issuer.id), store.orgs())
     drafter, approver, clerk = browser(people["specialist"]), browser(people["deputy"]), browser(people["clerk"])
-    form = {"loai_van_ban": "KH", "trich_yeu": summary, "noi_dung": "I. MỤC ĐÍCH, YÊU CẦU\n…", "han_nop": due,
-            **recipients_form("noi_nhan", chosen)}
+    form = {
+        "loai_van_ban": "KH",
+        "trich_yeu": summary,
+        "noi_dung": "I. MỤC ĐÍCH, YÊU CẦU\n…",
+        "han_nop": due,
+        **recipients_form("noi_nhan", chosen),
+    }
     complete(drafter, open_task("draft_plan", instance_id=instance_id), form)
     complete(approver, open_task("approve_plan", instance_id=instance_id), {"quyet_dinh": "approve", "y_kien": ""})
     complete(clerk, open_task("register_plan", instance_id=instance_id), recipients_form("noi_nhan", chosen))
@@ -51,8 +56,9 @@ def test_plan_811_walks_from_the_steering_committee_to_every_school(app, browser
         assert plan05.symbol == "05-KH/BCĐ"
         assert plan05.signing_mode == "TM" and plan05.signer_name
         pgddt = org("cp-pgddt")
-        office_instance = db.session.scalars(select(ProcessInstance).where(
-            ProcessInstance.org_id == pgddt.id, ProcessInstance.directive_id == plan05.id)).one()
+        office_instance = db.session.scalars(
+            select(ProcessInstance).where(ProcessInstance.org_id == pgddt.id, ProcessInstance.directive_id == plan05.id)
+        ).one()
         timings["05 issued"] = time.perf_counter() - started
 
         # 2. CTTT drafts; the deputy returns it once with a comment, then approves; VT numbers and issues it
@@ -62,12 +68,19 @@ def test_plan_811_walks_from_the_steering_committee_to_every_school(app, browser
         assert "Soạn dự thảo kế hoạch" in inbox
         store = SqlStore()
         chosen = default_distribution(store.org(pgddt.id), store.orgs())
-        draft = {"loai_van_ban": "KH", "trich_yeu": "Triển khai thực hiện mô hình An ninh cơ sở",
-                 "noi_dung": "Thực hiện Kế hoạch số 05-KH/BCĐ…", "han_nop": "31/08/2022",
-                 **recipients_form("noi_nhan", chosen)}
+        draft = {
+            "loai_van_ban": "KH",
+            "trich_yeu": "Triển khai thực hiện mô hình An ninh cơ sở",
+            "noi_dung": "Thực hiện Kế hoạch số 05-KH/BCĐ…",
+            "han_nop": "31/08/2022",
+            **recipients_form("noi_nhan", chosen),
+        }
         complete(cttt, open_task("draft_plan", instance_id=office_instance.id), draft)
-        complete(deputy, open_task("approve_plan", instance_id=office_instance.id),
-                 {"quyet_dinh": "return", "y_kien": "Bổ sung nội dung phối hợp với Công an phường."})
+        complete(
+            deputy,
+            open_task("approve_plan", instance_id=office_instance.id),
+            {"quyet_dinh": "return", "y_kien": "Bổ sung nội dung phối hợp với Công an phường."},
+        )
         redo = open_task("draft_plan", instance_id=office_instance.id)
         page = cttt.get(f"/tasks/{redo.id}").get_data(as_text=True)
         assert "Bổ sung nội dung phối hợp với Công an phường." in page  # the comment reaches the drafter
@@ -78,21 +91,33 @@ def test_plan_811_walks_from_the_steering_committee_to_every_school(app, browser
         plan811 = db.session.scalars(select(Document).where(Document.issuing_instance_id == office_instance.id)).one()
         assert plan811.symbol == "811/KH-PGDĐT"
         assert plan811.issued_on.strftime("%d/%m/%Y") == "03/08/2022"
-        assert (plan811.signing_mode, plan811.authority_title, plan811.signer_name) == ("KT", "TRƯỞNG PHÒNG", "Lê Thị Lan")
+        assert (plan811.signing_mode, plan811.authority_title, plan811.signer_name) == (
+            "KT",
+            "TRƯỞNG PHÒNG",
+            "Lê Thị Lan",
+        )
         timings["811 issued (with fan-out)"] = time.perf_counter() - started
 
         # 3. Issuing started one instance at every implementing recipient; police coordinate; superiors get a copy
         schools = [o for o in store.orgs() if o.kind == "school" and o.parent_id == pgddt.id]
         assert len(schools) >= 55
         assert db.session.scalar(select(func.count()).select_from(Message).where(Message.status != "delivered")) == 0
-        purposes = dict(db.session.execute(select(DocumentRecipient.org_id, DocumentRecipient.purpose)
-                                           .where(DocumentRecipient.document_id == plan811.id)).all())
+        purposes = dict(
+            db.session.execute(
+                select(DocumentRecipient.org_id, DocumentRecipient.purpose).where(
+                    DocumentRecipient.document_id == plan811.id
+                )
+            ).all()
+        )
         assert purposes[org("qn-sgddt").id] == "bao_cao" and purposes[org("cp-catp").id] == "phoi_hop"
         for school in schools:
             assert open_task("draft_school_plan", school.code).due_at is not None
         open_task("arrange_coordination", "cp-catp")
-        superiors = db.session.scalars(select(DocumentRecipient).where(
-            DocumentRecipient.document_id == plan811.id, DocumentRecipient.purpose == "bao_cao")).all()
+        superiors = db.session.scalars(
+            select(DocumentRecipient).where(
+                DocumentRecipient.document_id == plan811.id, DocumentRecipient.purpose == "bao_cao"
+            )
+        ).all()
         assert superiors and all(r.delivered_at and r.instance_id is None for r in superiors)
         sgddt_docs = browser("sgddt.vanthu").get("/documents").get_data(as_text=True)
         assert "811/KH-PGDĐT" in sgddt_docs
@@ -105,27 +130,42 @@ def test_plan_811_walks_from_the_steering_committee_to_every_school(app, browser
         for index, school in enumerate(schools):
             people = school_users[school.code]
             staff, principal = browser(people["staff"]), browser(people["principal"])
-            plan = {"trich_yeu": f"Kế hoạch thực hiện mô hình An ninh cơ sở — {school.name}",
-                    "noi_dung": "Căn cứ Kế hoạch số 811/KH-PGDĐT…", "kinh_phi": "15000"}
+            plan = {
+                "trich_yeu": f"Kế hoạch thực hiện mô hình An ninh cơ sở — {school.name}",
+                "noi_dung": "Căn cứ Kế hoạch số 811/KH-PGDĐT…",
+                "kinh_phi": "15000",
+            }
             complete(staff, open_task("draft_school_plan", school.code), plan)
             complete(principal, open_task("principal_approval", school.code), {"hieu_truong_duyet": "approve"})
             if index == 0:
-                complete(cttt, open_task("office_review", school.code),
-                         {"ket_qua_xem_xet": "return", "y_kien_phong": "Bổ sung kinh phí."})
+                complete(
+                    cttt,
+                    open_task("office_review", school.code),
+                    {"ket_qua_xem_xet": "return", "y_kien_phong": "Bổ sung kinh phí."},
+                )
                 complete(staff, open_task("draft_school_plan", school.code), plan)
                 complete(principal, open_task("principal_approval", school.code), {"hieu_truong_duyet": "approve"})
             complete(cttt, open_task("office_review", school.code), {"ket_qua_xem_xet": "accept"})
         timings["all schools filed"] = time.perf_counter() - started
 
         # 5. Every school's plan is numbered and filed; the follow-up closed; the cascade page shows it all
-        filed = db.session.scalars(select(DocumentRecipient).where(
-            DocumentRecipient.document_id == plan811.id, DocumentRecipient.purpose == "thuc_hien")).all()
+        filed = db.session.scalars(
+            select(DocumentRecipient).where(
+                DocumentRecipient.document_id == plan811.id, DocumentRecipient.purpose == "thuc_hien"
+            )
+        ).all()
         assert len(filed) == len(schools) and all(r.responded_at and r.response_document_id for r in filed)
         db.session.expire_all()
         office_instance = db.session.get(ProcessInstance, office_instance.id)
         assert office_instance.status == "completed"
-        assert db.session.scalar(select(func.count()).select_from(HumanTask).where(
-            HumanTask.instance_id == office_instance.id, HumanTask.status == "open")) == 0
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(HumanTask)
+                .where(HumanTask.instance_id == office_instance.id, HumanTask.status == "open")
+            )
+            == 0
+        )
         page = browser("bcd.chuyenvien").get(f"/documents/{plan05.id}/cascade").get_data(as_text=True)
         assert "Phòng Giáo dục và Đào tạo thành phố Cẩm Phả" in page and "811/KH-PGDĐT" in page
         assert page.count('class="node done"') >= len(schools) + 1

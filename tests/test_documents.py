@@ -55,8 +55,14 @@ def test_doc_types_are_nfc_and_case_insensitively_unique() -> None:
 @pytest.mark.parametrize(
     ("given", "expected"),
     [
-        ("KH", "KH"), ("kh", "KH"), ("QD", "QĐ"), ("qđ", "QĐ"),
-        ("ctr", "CTr"), ("HD", "HD"), ("HĐ", "HĐ"), (None, "CV"),
+        ("KH", "KH"),
+        ("kh", "KH"),
+        ("QD", "QĐ"),
+        ("qđ", "QĐ"),
+        ("ctr", "CTr"),
+        ("HD", "HD"),
+        ("HĐ", "HĐ"),
+        (None, "CV"),
     ],
 )
 def test_get_doc_type_is_tolerant(given: str | None, expected: str) -> None:
@@ -242,8 +248,24 @@ def test_parse_symbol_normalises_to_nfc() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "Số:", "hello world", "811", "811/", "/KH-PGDĐT", "811-KH", "KH-PGDĐT", "0/KH-PGDĐT",
-     "811/2022", "811/KH", "05-XYZ/ABC", "124/2021/XX-BCA", "811/KH-PGDĐT ngày 03/8/2022", "811//KH-PGDĐT"],
+    [
+        "",
+        "   ",
+        "Số:",
+        "hello world",
+        "811",
+        "811/",
+        "/KH-PGDĐT",
+        "811-KH",
+        "KH-PGDĐT",
+        "0/KH-PGDĐT",
+        "811/2022",
+        "811/KH",
+        "05-XYZ/ABC",
+        "124/2021/XX-BCA",
+        "811/KH-PGDĐT ngày 03/8/2022",
+        "811//KH-PGDĐT",
+    ],
 )
 def test_parse_symbol_rejects_garbage(text: str) -> None:
     with pytest.raises(ValueError, match="document"):
@@ -260,8 +282,10 @@ def test_round_trip_render_parse(args: tuple, kwargs: dict, expected: str) -> No
     parsed = parse_symbol(f"Số: {expected}")
     assert parsed.render() == expected
     assert str(parsed) == expected
-    assert render_symbol(parsed.grammar, parsed.number, parsed.doc_type, parsed.issuer,
-                         unit=parsed.unit, year=parsed.year) == expected
+    assert (
+        render_symbol(parsed.grammar, parsed.number, parsed.doc_type, parsed.issuer, unit=parsed.unit, year=parsed.year)
+        == expected
+    )
     assert parsed.grammar == args[0]
     assert parsed.number == args[1]
 
@@ -345,9 +369,7 @@ def test_format_and_parse_date() -> None:
     assert parse_date(format_date(d)) == d
 
 
-@pytest.mark.parametrize(
-    "text", ["", "3 Aug 2022", "2022/08/03", "03-08-2022", "31/02/2022", "2022-13-01", "20220803"]
-)
+@pytest.mark.parametrize("text", ["", "3 Aug 2022", "2022/08/03", "03-08-2022", "31/02/2022", "2022-13-01", "20220803"])
 def test_parse_date_rejects(text: str) -> None:
     with pytest.raises(ValueError, match="date"):
         parse_date(text)

@@ -34,8 +34,11 @@ class RowStore:
         self.writes.append(len(changes.rows))
 
     def stored(self):
-        return StoredState(parts=dict(self.parts), rows=[TaskRow(r.guid, r.part_key, r.props, r.data_hash)
-                                                        for r in self.rows.values()], data=dict(self.data))
+        return StoredState(
+            parts=dict(self.parts),
+            rows=[TaskRow(r.guid, r.part_key, r.props, r.data_hash) for r in self.rows.values()],
+            data=dict(self.data),
+        )
 
 
 def load_spec(name):
@@ -69,11 +72,18 @@ def test_directive_plan_survives_save_and_restore_after_every_step():
             task = ready(bpmn_id)
             task.set_data(**data)
             task.run()
+
         step(action)
 
     step(lambda w: None)
-    step(lambda w: w.send_event(BpmnEvent(MessageEventDefinition("implement_directive"),
-                                          {"payload": {"directive_id": 7}, "result_var": "implement_directive"})))
+    step(
+        lambda w: w.send_event(
+            BpmnEvent(
+                MessageEventDefinition("implement_directive"),
+                {"payload": {"directive_id": 7}, "result_var": "implement_directive"},
+            )
+        )
+    )
     do("draft_plan", trich_yeu="Dự thảo 1", noi_dung="…")
     do("approve_plan", quyet_dinh="return", y_kien="Sửa lại")
     assert ready("draft_plan").data["y_kien"] == "Sửa lại"
@@ -83,18 +93,28 @@ def test_directive_plan_survives_save_and_restore_after_every_step():
 
     def finish_service(w):
         task = w.get_tasks(state=TaskState.STARTED)[0]
-        task.data.update(document_id=9, expected_count=2, plan_filed={"filed_count": 0, "expected_count": 2},
-                         follow_up_deadline="2099-01-01T00:00:00+00:00")
+        task.data.update(
+            document_id=9,
+            expected_count=2,
+            plan_filed={"filed_count": 0, "expected_count": 2},
+            follow_up_deadline="2099-01-01T00:00:00+00:00",
+        )
         task.complete()
+
     step(finish_service)
     events = wf.get_events()
     assert [e.event_definition.name for e in events] == ["plan_filed"]
     assert events[0].payload["payload"] == {"directive_id": 7, "document_id": 9}
     store.apply(codec.changes(wf, snapshot))
     for filed in (1, 2):
-        step(lambda w, n=filed: w.send_event(BpmnEvent(
-            MessageEventDefinition("plan_filed"),
-            {"payload": {"filed_count": n, "expected_count": 2}, "result_var": "plan_filed"})))
+        step(
+            lambda w, n=filed: w.send_event(
+                BpmnEvent(
+                    MessageEventDefinition("plan_filed"),
+                    {"payload": {"filed_count": n, "expected_count": 2}, "result_var": "plan_filed"},
+                )
+            )
+        )
     assert wf.is_completed()
     assert ready_count(wf) == 0
     # a step writes the rows it touched, not the whole history

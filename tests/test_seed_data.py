@@ -24,12 +24,43 @@ ORGS = {o["code"]: o for o in ORGANISATIONS}
 USERS_BY_NAME = {u["username"]: u for u in USERS}
 DOCS = {d["key"]: d for d in DOCUMENTS}
 
-ORG_KEYS = {"code", "name", "short_name", "kind", "parent", "ward", "school_level", "symbol", "grammar",
-            "counter_scope", "place", "managing_body", "aliases", "synthetic", "source"}
-KINDS = {"province", "city", "ward", "people_committee", "department", "police", "party_committee",
-         "steering_committee", "office", "section", "ward_police", "school"}
-REAL_SCHOOL_NAMES = {"Trường THCS Suối Khoáng", "Trường Mầm non Tư thục Hương Quỳnh", "Trường THPT Cẩm Phả",
-                     "Trường THPT Lương Thế Vinh"}
+ORG_KEYS = {
+    "code",
+    "name",
+    "short_name",
+    "kind",
+    "parent",
+    "ward",
+    "school_level",
+    "symbol",
+    "grammar",
+    "counter_scope",
+    "place",
+    "managing_body",
+    "aliases",
+    "synthetic",
+    "source",
+}
+KINDS = {
+    "province",
+    "city",
+    "ward",
+    "people_committee",
+    "department",
+    "police",
+    "party_committee",
+    "steering_committee",
+    "office",
+    "section",
+    "ward_police",
+    "school",
+}
+REAL_SCHOOL_NAMES = {
+    "Trường THCS Suối Khoáng",
+    "Trường Mầm non Tư thục Hương Quỳnh",
+    "Trường THPT Cẩm Phả",
+    "Trường THPT Lương Thế Vinh",
+}
 ISSUING_UNITS = ["qn-sgddt", "qn-ubnd", "cp-bcd", "cp-ubnd", "cp-pgddt", "cp-catp"]
 
 
@@ -83,11 +114,23 @@ def test_parents_and_wards_resolve_without_cycles() -> None:
 
 def test_required_codes_and_tree() -> None:
     expected_parent = {
-        "qn": None, "qn-ubnd": "qn", "qn-sgddt": "qn", "qn-cat": "qn", "cp": "qn",
-        "cp-thanhuy": "cp", "cp-bcd": "cp", "cp-ubnd": "cp", "cp-catp": "cp", "cp-ldtbxh": "cp",
-        "cp-pgddt": "cp", "cp-pgddt-cttt": "cp-pgddt", "cp-pgddt-vt": "cp-pgddt",
-        "cp-w-cam-trung": "cp", "cp-ca-cam-trung": "cp-w-cam-trung",
-        "cp-s-thcs-suoi-khoang": "cp-pgddt", "bca": None,
+        "qn": None,
+        "qn-ubnd": "qn",
+        "qn-sgddt": "qn",
+        "qn-cat": "qn",
+        "cp": "qn",
+        "cp-thanhuy": "cp",
+        "cp-bcd": "cp",
+        "cp-ubnd": "cp",
+        "cp-catp": "cp",
+        "cp-ldtbxh": "cp",
+        "cp-pgddt": "cp",
+        "cp-pgddt-cttt": "cp-pgddt",
+        "cp-pgddt-vt": "cp-pgddt",
+        "cp-w-cam-trung": "cp",
+        "cp-ca-cam-trung": "cp-w-cam-trung",
+        "cp-s-thcs-suoi-khoang": "cp-pgddt",
+        "bca": None,
     }
     for code, parent in expected_parent.items():
         assert code in ORGS, code
@@ -103,8 +146,17 @@ def test_required_codes_and_tree() -> None:
 
 
 def test_issuer_attributes() -> None:
-    symbols = {"qn-ubnd": "UBND", "qn-sgddt": "SGDĐT", "qn-cat": "CAT", "cp-thanhuy": "TU", "cp-bcd": "BCĐ",
-               "cp-ubnd": "UBND", "cp-catp": "CATP", "cp-ldtbxh": "LĐTBXH", "cp-pgddt": "PGDĐT"}
+    symbols = {
+        "qn-ubnd": "UBND",
+        "qn-sgddt": "SGDĐT",
+        "qn-cat": "CAT",
+        "cp-thanhuy": "TU",
+        "cp-bcd": "BCĐ",
+        "cp-ubnd": "UBND",
+        "cp-catp": "CATP",
+        "cp-ldtbxh": "LĐTBXH",
+        "cp-pgddt": "PGDĐT",
+    }
     for code, symbol in symbols.items():
         assert ORGS[code]["symbol"] == symbol, code
     assert ORGS["cp-thanhuy"]["grammar"] == ORGS["cp-bcd"]["grammar"] == "party"
@@ -228,15 +280,37 @@ def test_users_shape_and_references() -> None:
 
 
 def test_required_usernames() -> None:
-    required = ["sgddt.lanhdao", "sgddt.chuyenvien", "sgddt.vanthu", "bcd.lanhdao", "bcd.chuyenvien",
-                "bcd.vanthu", "pgddt.truongphong", "pgddt.pho", "pgddt.cttt", "pgddt.vanthu", "catp.canbo",
-                "catp.lanhdao", "ldtbxh.canbo", "ubndtp.vanthu", "ubndtinh.vanthu", "catinh.canbo", "admin",
-                "thcs-suoikhoang.ht", "thcs-suoikhoang.gv", "ca.camtrung"]
+    required = [
+        "sgddt.lanhdao",
+        "sgddt.chuyenvien",
+        "sgddt.vanthu",
+        "bcd.lanhdao",
+        "bcd.chuyenvien",
+        "bcd.vanthu",
+        "pgddt.truongphong",
+        "pgddt.pho",
+        "pgddt.cttt",
+        "pgddt.vanthu",
+        "catp.canbo",
+        "catp.lanhdao",
+        "ldtbxh.canbo",
+        "ubndtp.vanthu",
+        "ubndtinh.vanthu",
+        "catinh.canbo",
+        "admin",
+        "thcs-suoikhoang.ht",
+        "thcs-suoikhoang.gv",
+        "ca.camtrung",
+    ]
     for name in required:
         assert name in USERS_BY_NAME, name
     lan = USERS_BY_NAME["pgddt.pho"]
     assert (lan["full_name"], lan["title"], lan["org"], lan["synthetic"]) == (
-        "Lê Thị Lan", "Phó Trưởng phòng", "cp-pgddt", False)
+        "Lê Thị Lan",
+        "Phó Trưởng phòng",
+        "cp-pgddt",
+        False,
+    )
     assert "deputy" in lan["roles"]
     assert USERS_BY_NAME["pgddt.cttt"]["org"] == "cp-pgddt-cttt"
     assert "specialist" in USERS_BY_NAME["pgddt.cttt"]["roles"]
@@ -284,8 +358,24 @@ def test_demo_password() -> None:
 
 
 def test_documents_shape() -> None:
-    keys = {"key", "issuer", "doc_type", "number", "year", "symbol", "grammar", "summary", "issued_on",
-            "place", "signer_name", "signer_title", "signing_mode", "recipients", "relations", "source"}
+    keys = {
+        "key",
+        "issuer",
+        "doc_type",
+        "number",
+        "year",
+        "symbol",
+        "grammar",
+        "summary",
+        "issued_on",
+        "place",
+        "signer_name",
+        "signer_title",
+        "signing_mode",
+        "recipients",
+        "relations",
+        "source",
+    }
     assert len(DOCS) == len(DOCUMENTS)
     for doc in DOCUMENTS:
         assert set(doc) == keys, doc["key"]
@@ -310,13 +400,15 @@ def test_real_chain_present_but_not_the_walked_documents() -> None:
 def test_document_symbols_follow_the_grammar() -> None:
     for doc in DOCUMENTS:
         issuer = ORGS[doc["issuer"]]
-        rendered = render_symbol(
-            doc["grammar"], doc["number"], doc["doc_type"], issuer["symbol"], year=doc["year"]
-        )
+        rendered = render_symbol(doc["grammar"], doc["number"], doc["doc_type"], issuer["symbol"], year=doc["year"])
         assert rendered == doc["symbol"], doc["key"]
         parsed = parse_symbol(doc["symbol"])
         assert (parsed.number, parsed.doc_type, parsed.issuer, parsed.grammar) == (
-            doc["number"], doc["doc_type"], issuer["symbol"], doc["grammar"])
+            doc["number"],
+            doc["doc_type"],
+            issuer["symbol"],
+            doc["grammar"],
+        )
         if doc["grammar"] != "normative":
             assert doc["grammar"] == issuer["grammar"], doc["key"]
 

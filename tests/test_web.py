@@ -18,8 +18,13 @@ def start_office_plan(browser):
 
 
 def draft_form(school_ids, due="31/08/2022"):
-    return {"loai_van_ban": "KH", "trich_yeu": "Kế hoạch thử nghiệm", "noi_dung": "Nội dung", "han_nop": due,
-            **recipients_form("noi_nhan", [(i, "thuc_hien") for i in school_ids])}
+    return {
+        "loai_van_ban": "KH",
+        "trich_yeu": "Kế hoạch thử nghiệm",
+        "noi_dung": "Nội dung",
+        "han_nop": due,
+        **recipients_form("noi_nhan", [(i, "thuc_hien") for i in school_ids]),
+    }
 
 
 def test_login_page_is_vietnamese_and_switches_to_english(app, browser):
@@ -35,16 +40,22 @@ def test_wrong_password_is_refused_and_next_is_same_site_only(app, browser):
     with app.app_context():
         client = browser()
         token = client.csrf("/login")
-        response = client.client.post("/login", data={"username": "pgddt.cttt", "password": "nope", "csrf_token": token})
+        response = client.client.post(
+            "/login", data={"username": "pgddt.cttt", "password": "nope", "csrf_token": token}
+        )
         assert response.status_code == 200 and "không đúng" in response.get_data(as_text=True)
         token = client.csrf("/login")
-        response = client.client.post("/login?next=https://evil.example/x",
-                                      data={"username": "pgddt.cttt", "password": "cascade-demo", "csrf_token": token})
+        response = client.client.post(
+            "/login?next=https://evil.example/x",
+            data={"username": "pgddt.cttt", "password": "cascade-demo", "csrf_token": token},
+        )
         assert response.status_code == 302 and response.headers["Location"] == "/"
         client = browser()
         token = client.csrf("/login")
-        response = client.client.post("/login?next=//evil.example",
-                                      data={"username": "pgddt.cttt", "password": "cascade-demo", "csrf_token": token})
+        response = client.client.post(
+            "/login?next=//evil.example",
+            data={"username": "pgddt.cttt", "password": "cascade-demo", "csrf_token": token},
+        )
         assert response.headers["Location"] == "/"
 
 
@@ -62,8 +73,10 @@ def test_invalid_form_comes_back_with_field_messages_and_nothing_changes(app, br
     with app.app_context():
         cttt, instance_id = start_office_plan(browser)
         task = open_task("draft_plan", instance_id=instance_id)
-        response = cttt.post_form(f"/tasks/{task.id}", {"trich_yeu": "", "noi_dung": "có nội dung",
-                                                        "han_nop": "31/02/2022", "loai_van_ban": "XX"})
+        response = cttt.post_form(
+            f"/tasks/{task.id}",
+            {"trich_yeu": "", "noi_dung": "có nội dung", "han_nop": "31/02/2022", "loai_van_ban": "XX"},
+        )
         assert response.status_code == 422
         page = response.get_data(as_text=True)
         assert page.count('role="alert"') >= 3
@@ -108,8 +121,11 @@ def test_a_school_never_sees_another_schools_task(app, browser):
         a, b = org("cp-s-thcs-suoi-khoang"), org("cp-s-mn-cam-son")
         complete(cttt, open_task("draft_plan", instance_id=instance_id), draft_form([a.id, b.id]))
         complete(browser("pgddt.pho"), open_task("approve_plan", instance_id=instance_id), {"quyet_dinh": "approve"})
-        complete(browser("pgddt.vanthu"), open_task("register_plan", instance_id=instance_id),
-                 recipients_form("noi_nhan", [(a.id, "thuc_hien"), (b.id, "thuc_hien")]))
+        complete(
+            browser("pgddt.vanthu"),
+            open_task("register_plan", instance_id=instance_id),
+            recipients_form("noi_nhan", [(a.id, "thuc_hien"), (b.id, "thuc_hien")]),
+        )
         task_a = open_task("draft_school_plan", a.code)
         task_b = open_task("draft_school_plan", b.code)
         from seed.data import USERS
@@ -120,6 +136,6 @@ def test_a_school_never_sees_another_schools_task(app, browser):
         assert other.get(f"/instances/{task_a.instance_id}").status_code == 404
         assert other.get(f"/tasks/{task_b.id}").status_code == 200
         inbox = other.get("/").get_data(as_text=True)
-        assert f"/tasks/{task_a.id}\"" not in inbox
+        assert f'/tasks/{task_a.id}"' not in inbox
         staff_b = next(u["username"] for u in USERS if u["org"] == b.code and "staff" in u["roles"])
-        assert f"/tasks/{task_b.id}\"" in browser(staff_b).get("/").get_data(as_text=True)
+        assert f'/tasks/{task_b.id}"' in browser(staff_b).get("/").get_data(as_text=True)

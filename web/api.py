@@ -37,8 +37,11 @@ def token_required(view):
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             return error(401, "missing bearer token")
-        token = db.session.scalars(select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(header[7:].strip()),
-                                                          ApiToken.revoked.is_(False))).first()
+        token = db.session.scalars(
+            select(ApiToken).where(
+                ApiToken.token_hash == ApiToken.hash(header[7:].strip()), ApiToken.revoked.is_(False)
+            )
+        ).first()
         if token is None or not token.user.active:
             return error(401, "invalid token")
         token.last_used_at = clock.now()
@@ -51,16 +54,30 @@ def token_required(view):
 
 def task_json(t: HumanTask, fields=None) -> dict:
     out = {
-        "id": t.id, "name": t.name, "bpmn_id": t.bpmn_id, "status": t.status, "instance_id": t.instance_id,
-        "process": t.instance.process_key, "organisation": t.org.name,
+        "id": t.id,
+        "name": t.name,
+        "bpmn_id": t.bpmn_id,
+        "status": t.status,
+        "instance_id": t.instance_id,
+        "process": t.instance.process_key,
+        "organisation": t.org.name,
         "candidates": [{"org_id": c.org_id, "role": c.role} for c in t.candidates],
-        "assignee_id": t.assignee_id, "due_at": t.due_at.isoformat() if t.due_at else None,
+        "assignee_id": t.assignee_id,
+        "due_at": t.due_at.isoformat() if t.due_at else None,
         "created_at": t.created_at.isoformat(),
         "overdue": bool(t.due_at and t.status == "open" and t.due_at < clock.now()),
     }
     if fields is not None:
-        out["form"] = [{"id": f.id, "label": f.label, "type": f.type, "required": f.required,
-                        "options": [{"id": o[0], "label": o[1]} for o in f.options]} for f in fields]
+        out["form"] = [
+            {
+                "id": f.id,
+                "label": f.label,
+                "type": f.type,
+                "required": f.required,
+                "options": [{"id": o[0], "label": o[1]} for o in f.options],
+            }
+            for f in fields
+        ]
     return out
 
 
@@ -104,9 +121,14 @@ def complete(task_id: int):
         return error(403, str(exc) or "not allowed")
     except FormValidationError as exc:
         s.rollback()
-        return error(422, "invalid form data", fields={k: {"code": v.code, "message": field_message(v, "en"),
-                                                           "message_vi": field_message(v, "vi")}
-                                                       for k, v in exc.errors.items()})
+        return error(
+            422,
+            "invalid form data",
+            fields={
+                k: {"code": v.code, "message": field_message(v, "en"), "message_vi": field_message(v, "vi")}
+                for k, v in exc.errors.items()
+            },
+        )
     from web.inbox import deliver_pending
 
     deliver_pending()
@@ -140,13 +162,27 @@ def instance(instance_id: int):
     row = db.session.get(ProcessInstance, instance_id)
     if row is None or not can_see_instance(g.actor, instance_record(row)):
         return error(404, "instance not found")
-    return jsonify({
-        "id": row.id, "process": row.process_key, "version": row.definition.version, "title": row.title,
-        "status": row.status, "organisation": row.org.name, "directive_id": row.directive_id,
-        "started_at": row.started_at.isoformat(),
-        "completed_at": row.completed_at.isoformat() if row.completed_at else None,
-        "current": (row.summary or {}).get("current", []),
-        "tasks": [task_json(t) for t in queries.instance_tasks(row.id)],
-        "history": [{"at": e.at.isoformat(), "action": e.action, "user": e.user.full_name if e.user else None,
-                     "detail": e.detail} for e in queries.instance_history(row.id)],
-    })
+    return jsonify(
+        {
+            "id": row.id,
+            "process": row.process_key,
+            "version": row.definition.version,
+            "title": row.title,
+            "status": row.status,
+            "organisation": row.org.name,
+            "directive_id": row.directive_id,
+            "started_at": row.started_at.isoformat(),
+            "completed_at": row.completed_at.isoformat() if row.completed_at else None,
+            "current": (row.summary or {}).get("current", []),
+            "tasks": [task_json(t) for t in queries.instance_tasks(row.id)],
+            "history": [
+                {
+                    "at": e.at.isoformat(),
+                    "action": e.action,
+                    "user": e.user.full_name if e.user else None,
+                    "detail": e.detail,
+                }
+                for e in queries.instance_history(row.id)
+            ],
+        }
+    )

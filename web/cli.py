@@ -68,4 +68,3 @@ def register_cli(app) -> None:
         db.session.add(ApiToken(user_id=user.id, name=name, token_hash=ApiToken.hash(token)))
         db.session.commit()
         click.echo(token)
-

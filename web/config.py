@@ -40,7 +40,7 @@ def finalize(config: dict) -> None:
         config["SECRET_KEY"] = secrets.token_hex(32)
     uri = config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgresql://"):
-        config["SQLALCHEMY_DATABASE_URI"] = uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
+        config["SQLALCHEMY_DATABASE_URI"] = uri = "postgresql+psycopg://" + uri[len("postgresql://") :]
     options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if uri.startswith("sqlite"):
         options.setdefault("connect_args", {"timeout": 30})

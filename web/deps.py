@@ -24,9 +24,15 @@ def actor_for(user: User) -> Actor:
     scope = {org.id}
     if org.kind == "section" and org.parent_id:
         scope.add(org.parent_id)
-    return Actor(user_id=user.id, org_id=org.id, roles=user.roles, org_scope=frozenset(scope),
-                 is_admin="admin" in user.roles, name=user.full_name,
-                 remote_addr=request.remote_addr if request else None)
+    return Actor(
+        user_id=user.id,
+        org_id=org.id,
+        roles=user.roles,
+        org_scope=frozenset(scope),
+        is_admin="admin" in user.roles,
+        name=user.full_name,
+        remote_addr=request.remote_addr if request else None,
+    )
 
 
 def current_actor() -> Actor:

@@ -34,6 +34,9 @@ def register(app) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
-        return render_template("error.html", code=400, message_vi="Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ "
-                               "(CSRF). Vui lòng tải lại trang.", message_en="Form expired or invalid (CSRF): "
-                               "reload the page and try again."), 400
+        return render_template(
+            "error.html",
+            code=400,
+            message_vi="Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ (CSRF). Vui lòng tải lại trang.",
+            message_en="Form expired or invalid (CSRF): reload the page and try again.",
+        ), 400

@@ -50,6 +50,7 @@ def bilingual(text: str) -> str:
 
 
 def register_filters(app) -> None:
-    app.jinja_env.filters.update(vn_date=vn_date, vn_datetime=vn_datetime, purpose=purpose_label,
-                                 role=role_label, bi=bilingual)
+    app.jinja_env.filters.update(
+        vn_date=vn_date, vn_datetime=vn_datetime, purpose=purpose_label, role=role_label, bi=bilingual
+    )
     app.jinja_env.globals.update(lang=lang)

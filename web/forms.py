@@ -8,8 +8,16 @@ from engine.documents import PURPOSES
 from models import db
 from models.org import Organisation
 
-RECIPIENT_KINDS = ("department", "people_committee", "police", "party_committee", "steering_committee", "office",
-                   "section", "school")
+RECIPIENT_KINDS = (
+    "department",
+    "people_committee",
+    "police",
+    "party_committee",
+    "steering_committee",
+    "office",
+    "section",
+    "school",
+)
 
 
 def parse_submission(fields, form) -> dict:

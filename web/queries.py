@@ -29,28 +29,45 @@ def inbox(actor: Actor, *, scope: str = "all", sort: str = "due", limit: int = 2
         condition = and_(offered, HumanTask.assignee_id.is_(None))
     else:
         condition = or_(HumanTask.assignee_id == actor.user_id, offered)
-    stmt = (select(HumanTask).where(HumanTask.status == "open", condition)
-            .options(joinedload(HumanTask.instance), joinedload(HumanTask.assignee), joinedload(HumanTask.org))
-            .order_by(*SORTS.get(sort, SORTS["due"])).limit(limit))
+    stmt = (
+        select(HumanTask)
+        .where(HumanTask.status == "open", condition)
+        .options(joinedload(HumanTask.instance), joinedload(HumanTask.assignee), joinedload(HumanTask.org))
+        .order_by(*SORTS.get(sort, SORTS["due"]))
+        .limit(limit)
+    )
     return list(db.session.scalars(stmt).unique())
 
 
 def instance_history(instance_id: int) -> list[AuditEvent]:
-    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance_id)
-                                   .options(joinedload(AuditEvent.user)).order_by(AuditEvent.at, AuditEvent.id)))
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.instance_id == instance_id)
+            .options(joinedload(AuditEvent.user))
+            .order_by(AuditEvent.at, AuditEvent.id)
+        )
+    )
 
 
 def instance_tasks(instance_id: int) -> list[HumanTask]:
-    return list(db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
-                                   .options(joinedload(HumanTask.completed_by), joinedload(HumanTask.assignee))
-                                   .order_by(HumanTask.created_at, HumanTask.id)))
+    return list(
+        db.session.scalars(
+            select(HumanTask)
+            .where(HumanTask.instance_id == instance_id)
+            .options(joinedload(HumanTask.completed_by), joinedload(HumanTask.assignee))
+            .order_by(HumanTask.created_at, HumanTask.id)
+        )
+    )
 
 
 def documents_for(actor: Actor, limit: int = 200) -> list[tuple[Document, str | None]]:
     """Documents my organisation issued or received, newest first, with my purpose (None = issued)."""
-    received = (select(Document, DocumentRecipient.purpose)
-                .join(DocumentRecipient, DocumentRecipient.document_id == Document.id)
-                .where(DocumentRecipient.org_id.in_(actor.org_scope), DocumentRecipient.delivered_at.is_not(None)))
+    received = (
+        select(Document, DocumentRecipient.purpose)
+        .join(DocumentRecipient, DocumentRecipient.document_id == Document.id)
+        .where(DocumentRecipient.org_id.in_(actor.org_scope), DocumentRecipient.delivered_at.is_not(None))
+    )
     issued = select(Document, None).where(Document.issuer_id.in_(actor.org_scope))
     rows = list(db.session.execute(received.options(joinedload(Document.issuer))))
     rows += list(db.session.execute(issued.options(joinedload(Document.issuer))))
@@ -73,9 +90,11 @@ def directive_chain(document: Document) -> list[Document]:
 
     out, current = [], document
     for _ in range(10):
-        parent = db.session.scalars(select(Document).join(DocumentRelation, DocumentRelation.to_id == Document.id)
-                                    .where(DocumentRelation.from_id == current.id,
-                                           DocumentRelation.kind == "implements")).first()
+        parent = db.session.scalars(
+            select(Document)
+            .join(DocumentRelation, DocumentRelation.to_id == Document.id)
+            .where(DocumentRelation.from_id == current.id, DocumentRelation.kind == "implements")
+        ).first()
         if parent is None:
             break
         out.append(parent)

@@ -33,16 +33,24 @@ def _visible(document_id: int) -> Document:
 @login_required
 def show(document_id: int):
     document = _visible(document_id)
-    lines = recipient_lines([(r.org.short_name if r.purpose == "luu" else r.org.name, r.purpose)
-                             for r in document.recipients])
+    lines = recipient_lines(
+        [(r.org.short_name if r.purpose == "luu" else r.org.name, r.purpose) for r in document.recipients]
+    )
     signature = []
     if document.signer_name:
-        signature = signature_block(document.signing_mode, document.authority_title,
-                                    document.signer_title or "", document.signer_name)
+        signature = signature_block(
+            document.signing_mode, document.authority_title, document.signer_title or "", document.signer_name
+        )
     place_line = place_date_line(document.place, document.issued_on) if document.place and document.issued_on else ""
-    return render_template("documents/show.html", document=document, recipient_lines=lines, signature=signature,
-                           place_line=place_line, relations=cascade_model.parent_documents(document),
-                           purposes=PURPOSES)
+    return render_template(
+        "documents/show.html",
+        document=document,
+        recipient_lines=lines,
+        signature=signature,
+        place_line=place_line,
+        relations=cascade_model.parent_documents(document),
+        purposes=PURPOSES,
+    )
 
 
 @bp.route("/documents/<int:document_id>/cascade")
@@ -50,9 +58,13 @@ def show(document_id: int):
 def cascade(document_id: int):
     document = _visible(document_id)
     actor = current_actor()
-    if not (actor.is_admin or document.issuer_id in actor.org_scope
-            or any(d.issuer_id in actor.org_scope for d in queries.directive_chain(document))):
+    if not (
+        actor.is_admin
+        or document.issuer_id in actor.org_scope
+        or any(d.issuer_id in actor.org_scope for d in queries.directive_chain(document))
+    ):
         abort(403)  # recipients see the document, not how the others are doing
     nodes = cascade_model.build(document, g.now, clock.today())
-    return render_template("documents/cascade.html", document=document, nodes=nodes,
-                           totals=cascade_model.totals(nodes), purposes=PURPOSES)
+    return render_template(
+        "documents/cascade.html", document=document, nodes=nodes, totals=cascade_model.totals(nodes), purposes=PURPOSES
+    )

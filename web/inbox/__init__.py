@@ -65,9 +65,17 @@ def task(task_id: int):
     if submitted:
         values.update({k: v for k, v in submitted.items()})
     documents = _documents(row, data)
-    return render_template("inbox/task.html", task=row, fields=fields, values=values, errors=errors, data=data,
-                           documents=documents, recipient_choices=recipient_choices(row.instance.org_id),
-                           can_act=row.status == "open" and _can_act(row)), (422 if errors else 200)
+    return render_template(
+        "inbox/task.html",
+        task=row,
+        fields=fields,
+        values=values,
+        errors=errors,
+        data=data,
+        documents=documents,
+        recipient_choices=recipient_choices(row.instance.org_id),
+        can_act=row.status == "open" and _can_act(row),
+    ), (422 if errors else 200)
 
 
 def _can_act(row: HumanTask) -> bool:
@@ -108,8 +116,11 @@ def _claim_action(task_id: int, release: bool):
         flash(_("Nhiệm vụ đã được người khác nhận xử lý."), "warning")
     else:
         flash(_("Đã trả lại nhiệm vụ cho đơn vị.") if release else _("Bạn đã nhận xử lý nhiệm vụ."), "success")
-    return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url)
-                    else url_for("inbox.task", task_id=task_id)), 303
+    return redirect(
+        request.referrer
+        if request.referrer and request.referrer.startswith(request.host_url)
+        else url_for("inbox.task", task_id=task_id)
+    ), 303
 
 
 def deliver_pending() -> None:

@@ -21,13 +21,13 @@ bp = Blueprint("processes", __name__, template_folder="templates")
 
 def startable(actor):
     """Processes this actor may start at their organisation (from each start event's `orgKinds`)."""
-    from engine.services import _home_org, _org_kinds
+    from engine.services import _home_org, _org_kinds, manually_startable
 
     s = store()
     if actor.org_id is None:
         return []
     org = s.org(_home_org(s, actor))
-    return [d for d in s.latest_definitions() if can_start(actor, org.kind, _org_kinds(d))]
+    return [d for d in s.latest_definitions() if manually_startable(d) and can_start(actor, org.kind, _org_kinds(d))]
 
 
 @bp.route("/processes/start", methods=["GET", "POST"])
@@ -59,5 +59,11 @@ def instance(instance_id: int):
         abort(404)
     directive = db.session.get(Document, row.directive_id) if row.directive_id else None
     issued = db.session.scalars(db.select(Document).where(Document.issuing_instance_id == row.id)).all()
-    return render_template("processes/instance.html", instance=row, directive=directive, issued=issued,
-                           tasks=queries.instance_tasks(row.id), history=queries.instance_history(row.id))
+    return render_template(
+        "processes/instance.html",
+        instance=row,
+        directive=directive,
+        issued=issued,
+        tasks=queries.instance_tasks(row.id),
+        history=queries.instance_history(row.id),
+    )
