@@ -99,6 +99,8 @@ def _run_limited(func, limit: float):
         return func()
     except _Timeout:
         raise ScriptError(f"script exceeded its time limit of {limit:g} s") from None
+    except (ImportError, NotImplementedError) as exc:  # what RestrictedPython's guards refuse at run time
+        raise ScriptError(f"refused in a BPMN script: {exc}") from None
     finally:
         sys.settrace(previous)
 

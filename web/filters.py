@@ -49,8 +49,37 @@ def bilingual(text: str) -> str:
     return en if lang() == "en" else vi
 
 
+ACTIONS = {
+    "instance.start": ("khởi tạo quy trình", "started the process"),
+    "task.complete": ("hoàn thành", "completed"),
+    "task.claim": ("nhận xử lý", "claimed"),
+    "task.unclaim": ("trả lại cho đơn vị", "released"),
+    "document.issue": ("cấp số, phát hành", "numbered and issued"),
+    "timer.fire": ("đến hạn (hẹn giờ)", "timer fired"),
+    "definition.deploy": ("triển khai phiên bản quy trình", "deployed a process version"),
+}
+
+
+def action_label(code: str) -> str:
+    vi, en = ACTIONS.get(code, (code, code))
+    return en if lang() == "en" else vi
+
+
+def join_names(ids, names: dict, limit: int = 8) -> str:
+    """'A, B, C … (+n)': a readable summary of a long recipient list."""
+    shown = [names.get(i, str(i)) for i in ids[:limit]]
+    more = len(ids) - len(shown)
+    return ", ".join(shown) + (f" … (+{more})" if more > 0 else "")
+
+
 def register_filters(app) -> None:
     app.jinja_env.filters.update(
-        vn_date=vn_date, vn_datetime=vn_datetime, purpose=purpose_label, role=role_label, bi=bilingual
+        vn_date=vn_date,
+        vn_datetime=vn_datetime,
+        purpose=purpose_label,
+        role=role_label,
+        bi=bilingual,
+        action=action_label,
+        join_names=join_names,
     )
     app.jinja_env.globals.update(lang=lang)
