@@ -43,3 +43,32 @@ def can_start(actor: Actor, org_kind: str, allowed_kinds: Iterable[str] | None) 
     if actor.org_id is None or not (actor.roles & STARTER_ROLES):
         return False
     return allowed_kinds is None or org_kind in set(allowed_kinds)
+
+
+HANDLER_ROLES_AT_OFFICE = frozenset({"specialist", "leader", "deputy"})
+
+
+def incident_access(actor: Actor, incident, school, orgs_by_id: dict) -> str | None:
+    """How much of an incident the actor may see: "full" (with minors' names: the people handling it),
+    "no_names" (others at the school), "counts" (organisations above, on the board only) or None."""
+    if actor.user_id == incident.raised_by_id:
+        return "full"
+    if school.id in actor.org_scope:
+        return "full" if "principal" in actor.roles else "no_names"
+    if school.parent_id in actor.org_scope and actor.roles & HANDLER_ROLES_AT_OFFICE:
+        return "full"
+    if any(org_id in actor.org_scope for org_id in incident.involved_org_ids):
+        return "full"
+    if actor.is_admin:
+        return "counts"
+    # organisations above the school (city bodies, the province) see numbers, not cases
+    above = set()
+    current = orgs_by_id.get(school.parent_id)
+    while current is not None:
+        above.add(current.id)
+        above.update(o.id for o in orgs_by_id.values() if o.parent_id == current.id and o.kind != "school")
+        current = orgs_by_id.get(current.parent_id) if current.parent_id else None
+    ward_police = {o.id for o in orgs_by_id.values() if o.kind == "ward_police"}
+    if actor.org_scope & (above - ward_police):
+        return "counts"
+    return None

@@ -1,167 +1,374 @@
-"""Parses BPMN with Camunda 7 extensions into SpiffWorkflow specs, capturing what Cascade executes:
-candidate groups and users, assignee and due date on user tasks, `camunda:properties` on every task and
-start event, and timers written as plain ISO-8601 (as modellers write them)."""
+"""Parses BPMN with Camunda 7 extensions into SpiffWorkflow specs, capturing what Cascade executes.
+
+On top of SpiffWorkflow's CamundaParser this reads candidate groups/users, assignee, due and follow-up
+dates and priority on user tasks; `camunda:properties` on tasks, events, sub-processes and call
+activities (direct children only); `camunda:type`/`camunda:topic` on service tasks (which wait in
+STARTED for the application); and timers written as plain ISO-8601, as modellers write them.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser, SendTaskParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
+from SpiffWorkflow.bpmn.specs.defaults import (
+    BoundaryEvent,
+    CallActivity,
+    EndEvent,
+    IntermediateCatchEvent,
+    IntermediateThrowEvent,
+    ManualTask,
+    NoneTask,
+    ReceiveTask,
+    ScriptTask,
+    SendTask,
+    ServiceTask,
+    StartEvent,
+    TransactionSubprocess,
+)
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as SubWorkflowTaskMixin
 from SpiffWorkflow.camunda.parser import CamundaParser
-from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser, UserTaskParser
+from SpiffWorkflow.camunda.parser.event_parsers import (
+    CamundaBoundaryEventParser,
+    CamundaEndEventParser,
+    CamundaIntermediateCatchEventParser,
+    CamundaIntermediateThrowEventParser,
+    CamundaStartEventParser,
+)
+from SpiffWorkflow.camunda.parser.task_spec import (
+    CallActivityParser,
+    CamundaTaskParser,
+    ScriptTaskParser,
+    SubWorkflowParser,
+    UserTaskParser,
+)
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from engine.errors import DefinitionError, Problem
-from engine.xmlsafe import BPMN_MODEL_NS, DEFAULT_MAX_BYTES, parse_xml, rewrite_foreign_camunda_namespace, to_bytes
+from engine.xmlsafe import (
+    BPMN_MODEL_NS,
+    CAMUNDA_NS,
+    DEFAULT_MAX_BYTES,
+    parse_xml,
+    rewrite_foreign_camunda_namespace,
+    to_bytes,
+)
 
-CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
-NS = {"bpmn": BPMN_MODEL_NS, "camunda": CAMUNDA[1:-1]}
+CAMUNDA = f"{{{CAMUNDA_NS}}}"
+NS = {"bpmn": BPMN_MODEL_NS, "camunda": CAMUNDA_NS}
 USER_TASK_ATTRIBUTES = ("assignee", "candidateGroups", "candidateUsers", "dueDate", "followUpDate", "priority")
+LIST_ATTRIBUTES = ("candidateGroups", "candidateUsers")
 
-_NUM = r"\d+(\.\d+)?"
-_DURATION = rf"P(?!$)({_NUM}Y)?({_NUM}M)?({_NUM}W)?({_NUM}D)?(T(?=\d)({_NUM}H)?({_NUM}M)?({_NUM}S)?)?"
-_DATETIME = r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?"
-ISO_LITERAL = re.compile(rf"^({_DURATION}|{_DATETIME}|R\d*/(({_DATETIME})/)?{_DURATION}(/{_DATETIME})?)$")
+# --- ISO-8601 literals as written in the modeller ---------------------------------------------------------
+_N = r"\d+(?:[.,]\d+)?"
+_DURATION = rf"P(?=\d|T\d)(?:{_N}Y)?(?:{_N}M)?(?:{_N}W)?(?:{_N}D)?(?:T(?=\d)(?:{_N}H)?(?:{_N}M)?(?:{_N}S)?)?"
+_TIME = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?"
+_DATE = rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{4}}-?W\d{{2}}-?\d)(?:[T ]{_TIME})?"
+_CYCLE = rf"R\d*/(?:{_DATE}/{_DURATION}|{_DURATION}(?:/{_DATE})?)"
+
+ISO_DURATION = re.compile(rf"^{_DURATION}$")
+ISO_DATE = re.compile(rf"^{_DATE}$")
+ISO_CYCLE = re.compile(rf"^{_CYCLE}$")
+ISO_LITERAL = re.compile(rf"^(?:{_DURATION}|{_DATE}|{_CYCLE})$")
+
+TIMER_KINDS = {"timeDuration": "duration", "timeDate": "date", "timeCycle": "cycle"}
 
 
-def is_iso_literal(text: str) -> bool:
-    return bool(ISO_LITERAL.match(text.strip()))
+def iso_literal_kind(text: str | None) -> str | None:
+    """'duration', 'date' or 'cycle' when `text` is a bare ISO-8601 literal, else None."""
+    value = (text or "").strip()
+    for kind, pattern in (("duration", ISO_DURATION), ("date", ISO_DATE), ("cycle", ISO_CYCLE)):
+        if pattern.match(value):
+            return kind
+    return None
 
 
-def _properties(parser) -> dict[str, str]:
-    return {
-        p.get("name"): p.get("value")
-        for p in parser.xpath("./bpmn:extensionElements/camunda:properties/camunda:property")
-        if p.get("name")
-    }
+def is_iso_literal(text: str | None) -> bool:
+    """True when `text` is a bare ISO-8601 duration, date(-time) or repeating interval."""
+    return iso_literal_kind(text) is not None
+
+
+def timer_expression(text: str | None) -> str | None:
+    """The Python expression SpiffWorkflow should evaluate: ISO literals quoted, anything else unchanged."""
+    if text is not None and is_iso_literal(text):
+        return json.dumps(text.strip())
+    return text
+
+
+def quote_iso_timers(root: etree._Element) -> None:
+    """Quote ISO-8601 timer literals in an lxml tree in place (CascadeParser already does it while parsing)."""
+    for tag in TIMER_KINDS:
+        for node in root.iter(f"{{{BPMN_MODEL_NS}}}{tag}"):
+            if node.text is not None and is_iso_literal(node.text):
+                node.text = timer_expression(node.text)
+
+
+# --- task and event parsers -------------------------------------------------------------------------------
+def camunda_properties(node: etree._Element) -> dict[str, str]:
+    """`camunda:properties` written directly on an element (not those of nested elements or form fields)."""
+    out: dict[str, str] = {}
+    for prop in node.findall("bpmn:extensionElements/camunda:properties/camunda:property", NS):
+        name = prop.get("name")
+        if name:
+            out[name] = prop.get("value") or ""
+    return out
+
+
+class _PropertiesMixin:
+    """parse_extensions() = the element's own camunda properties."""
+
+    node: etree._Element
+
+    def parse_extensions(self, node: etree._Element | None = None) -> dict[str, Any]:
+        return camunda_properties(self.node if node is None else node)
 
 
 class CascadeUserTaskParser(UserTaskParser):
-    def parse_extensions(self, node=None):
-        ext = super().parse_extensions(node)
+    """User task: Camunda form, properties, and the assignment attributes the Camunda panel writes."""
+
+    def parse_extensions(self, node: etree._Element | None = None) -> dict[str, Any]:
+        ext: dict[str, Any] = camunda_properties(self.node if node is None else node)
         for name in USER_TASK_ATTRIBUTES:
             value = self.node.get(CAMUNDA + name)
-            if value is not None:
-                ext[name] = (
-                    [v.strip() for v in value.split(",") if v.strip()] if name.startswith("candidate") else value
-                )
+            if value is None:
+                continue
+            if name in LIST_ATTRIBUTES:
+                ext[name] = [v.strip() for v in value.split(",") if v.strip()]
+            else:
+                ext[name] = value.strip()
         return ext
 
 
 class CascadeServiceTaskParser(CamundaTaskParser):
-    """Service tasks wait in STARTED for the application, which runs the service named in their properties."""
+    """Service task: properties plus `camunda:type`/`camunda:topic`; the app runs and completes it."""
 
-    def parse_extensions(self, node=None):
-        ext = dict(_properties(self))
+    def parse_extensions(self, node: etree._Element | None = None) -> dict[str, Any]:
+        ext: dict[str, Any] = camunda_properties(self.node if node is None else node)
         for name in ("type", "topic"):
             value = self.node.get(CAMUNDA + name)
             if value is not None:
-                ext[name] = value
+                ext[name] = value.strip()
         return ext
 
 
+class CascadeTaskParser(_PropertiesMixin, CamundaTaskParser):
+    """bpmn:task and manualTask."""
+
+
+class CascadeScriptTaskParser(_PropertiesMixin, ScriptTaskParser):
+    """Script task with its properties."""
+
+
+class CascadeSubWorkflowParser(_PropertiesMixin, SubWorkflowParser):
+    """Embedded sub-process / transaction (properties of inner elements no longer leak onto it)."""
+
+
+class CascadeCallActivityParser(_PropertiesMixin, CallActivityParser):
+    """Call activity with its own properties."""
+
+
+class _EventMixin(_PropertiesMixin):
+    """Events: properties, and ISO-8601 timer literals turned into Python strings."""
+
+    def parse_timer_event(self, event: etree._Element) -> Any:
+        definition = super().parse_timer_event(event)  # type: ignore[misc]
+        definition.expression = timer_expression(definition.expression)
+        return definition
+
+
+class CascadeStartEventParser(_EventMixin, CamundaStartEventParser):
+    pass
+
+
+class CascadeEndEventParser(_EventMixin, CamundaEndEventParser):
+    pass
+
+
+class CascadeIntermediateCatchEventParser(_EventMixin, CamundaIntermediateCatchEventParser):
+    pass
+
+
+class CascadeIntermediateThrowEventParser(_EventMixin, CamundaIntermediateThrowEventParser):
+    pass
+
+
+class CascadeBoundaryEventParser(_EventMixin, CamundaBoundaryEventParser):
+    pass
+
+
+class CascadeSendTaskParser(_PropertiesMixin, SendTaskParser):
+    pass
+
+
+class CascadeReceiveTaskParser(_PropertiesMixin, ReceiveTaskParser):
+    pass
+
+
 class CascadeParser(CamundaParser):
+    """CamundaParser plus the captures above; spec classes are SpiffWorkflow's own (CAMUNDA_CONFIG serializes them)."""
+
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("userTask"): (CascadeUserTaskParser, UserTask),
         full_tag("serviceTask"): (CascadeServiceTaskParser, ServiceTask),
+        full_tag("task"): (CascadeTaskParser, NoneTask),
+        full_tag("manualTask"): (CascadeTaskParser, ManualTask),
+        full_tag("scriptTask"): (CascadeScriptTaskParser, ScriptTask),
+        full_tag("subProcess"): (CascadeSubWorkflowParser, CallActivity),
+        full_tag("transaction"): (CascadeSubWorkflowParser, TransactionSubprocess),
+        full_tag("callActivity"): (CascadeCallActivityParser, CallActivity),
+        full_tag("startEvent"): (CascadeStartEventParser, StartEvent),
+        full_tag("endEvent"): (CascadeEndEventParser, EndEvent),
+        full_tag("intermediateCatchEvent"): (CascadeIntermediateCatchEventParser, IntermediateCatchEvent),
+        full_tag("intermediateThrowEvent"): (CascadeIntermediateThrowEventParser, IntermediateThrowEvent),
+        full_tag("boundaryEvent"): (CascadeBoundaryEventParser, BoundaryEvent),
+        full_tag("sendTask"): (CascadeSendTaskParser, SendTask),
+        full_tag("receiveTask"): (CascadeReceiveTaskParser, ReceiveTask),
     }
 
 
-def quote_iso_timers(root: etree._Element) -> None:
-    """`PT72H` → `"PT72H"`: SpiffWorkflow evaluates timer text as Python (engine-notes §0.2)."""
-    for tag in ("timeDate", "timeDuration", "timeCycle"):
-        for node in root.iter(f"{{{BPMN_MODEL_NS}}}{tag}"):
-            text = (node.text or "").strip()
-            if text and is_iso_literal(text):
-                node.text = f'"{text}"'
+# --- serialization ----------------------------------------------------------------------------------------
+SERIALIZER_CONFIG = dict(CAMUNDA_CONFIG)
 
 
+def make_registry() -> Any:
+    """Serializer registry for CascadeParser specs; also stores `date` values scripts leave in task data."""
+    registry = BpmnWorkflowSerializer.configure(SERIALIZER_CONFIG)
+    registry.register(date, lambda v: {"value": v.isoformat()}, lambda d: date.fromisoformat(d["value"]),
+                      typename="date")
+    return registry
+
+
+# --- loading a file ---------------------------------------------------------------------------------------
 @dataclass
 class Definition:
+    """A parsed BPMN file: canonical XML and, per executable process, its specs and start metadata."""
+
     xml: bytes
     process_ids: list[str]
-    specs: dict[str, tuple[Any, dict]]
+    specs: dict[str, tuple[Any, dict[str, Any]]]
     names: dict[str, str] = field(default_factory=dict)
     start_messages: dict[str, list[str]] = field(default_factory=dict)
-    start_properties: dict[str, dict] = field(default_factory=dict)
-    root: Any = None
+    start_properties: dict[str, dict[str, str]] = field(default_factory=dict)
+    process_properties: dict[str, dict[str, str]] = field(default_factory=dict)
+    filename: str = "upload.bpmn"
+    root: Any = None  # the lxml root element the specs were parsed from
+
+
+def _message_names(event_definition: Any) -> list[str]:
+    if isinstance(event_definition, MultipleEventDefinition):
+        return [n for d in event_definition.event_definitions for n in _message_names(d)]
+    if isinstance(event_definition, MessageEventDefinition) and event_definition.name:
+        return [event_definition.name]
+    return []
+
+
+def _subprocess_specs(parser: CascadeParser, pid: str) -> dict[str, Any]:
+    """Every sub-process/called process spec reachable from `pid`; a missing called process is a Problem."""
+    found: dict[str, Any] = {}
+    stack = [(parser.get_spec(pid), pid)]
+    while stack:
+        spec, _ = stack.pop()
+        for task_spec in spec.task_specs.values():
+            if not isinstance(task_spec, SubWorkflowTaskMixin) or task_spec.spec in found:
+                continue
+            sub = parser.get_spec(task_spec.spec, required=False)
+            if sub is None:
+                element = getattr(task_spec, "bpmn_id", None) or task_spec.name
+                message = (f"calls process '{task_spec.spec}', which is not in this file "
+                           "(call activities must call a process of the same file)")
+                raise DefinitionError(message, [Problem(element, message)])
+            found[task_spec.spec] = sub
+            stack.append((sub, task_spec.spec))
+    return found
+
+
+def _validation_problem(exc: ValidationException) -> Problem:
+    text = str(exc.args[0]) if exc.args else str(exc)
+    element = getattr(exc, "id", None) or None
+    return Problem(element, text)
 
 
 def load_definition(
     data: bytes | str, *, filename: str = "upload.bpmn", max_bytes: int = DEFAULT_MAX_BYTES
 ) -> Definition:
-    """Parse safely (xmlsafe) and build every executable process's specs; DefinitionError names the element."""
-    root = parse_xml(data, max_bytes=max_bytes)
-    rewrite_foreign_camunda_namespace(root)
+    """Parse an uploaded file safely and build every executable process's specs.
+
+    Raises DefinitionError (with Problems naming the element when known) when the file is unsafe,
+    malformed, or cannot be parsed into runnable specs.
+    """
+    root = rewrite_foreign_camunda_namespace(parse_xml(data, max_bytes=max_bytes))
     canonical = to_bytes(root)
-    executable = etree.fromstring(canonical, parser=etree.XMLParser(resolve_entities=False, no_network=True))
-    quote_iso_timers(executable)
     parser = CascadeParser()
     try:
-        parser.add_bpmn_xml(executable, filename)
-        process_ids = parser.get_process_ids()
+        parser.add_bpmn_xml(root, filename)
+        process_ids = list(parser.get_process_ids())  # before parsing: sub-processes add parsers of their own
         if not process_ids:
-            raise DefinitionError("no executable process in the file", [Problem(None, "no executable process")])
-        specs, names, starts, props = {}, {}, {}, {}
+            message = 'The file has no executable process (set isExecutable="true" on the process).'
+            raise DefinitionError(message, [Problem(None, message)])
+        specs: dict[str, tuple[Any, dict[str, Any]]] = {}
+        names: dict[str, str] = {}
+        starts: dict[str, list[str]] = {}
+        start_props: dict[str, dict[str, str]] = {}
+        process_props: dict[str, dict[str, str]] = {}
         for pid in process_ids:
             spec = parser.get_spec(pid)
-            subs = {k: v for k, v in parser.get_subprocess_specs(pid).items() if v is not None}
-            specs[pid] = (spec, subs)
-            process = executable.find(f".//{{{BPMN_MODEL_NS}}}process[@id='{pid}']")
-            names[pid] = (process.get("name") if process is not None else None) or pid
-            starts[pid] = [
-                s.event_definition.name for s in spec.bpmn_start_events if getattr(s.event_definition, "name", None)
-            ]
+            specs[pid] = (spec, _subprocess_specs(parser, pid))
+            process = parser.get_process_parser(pid).node
+            names[pid] = process.get("name") or pid
+            starts[pid] = [n for s in spec.bpmn_start_events for n in _message_names(s.event_definition)]
             merged: dict[str, str] = {}
-            if process is not None:
-                for start in process.findall(f"{{{BPMN_MODEL_NS}}}startEvent"):
-                    for prop in start.findall("bpmn:extensionElements/camunda:properties/camunda:property", NS):
-                        merged[prop.get("name")] = prop.get("value")
-            props[pid] = merged
+            for start in spec.bpmn_start_events:
+                merged.update(getattr(start, "extensions", None) or {})
+            start_props[pid] = merged
+            process_props[pid] = camunda_properties(process)
+    except DefinitionError as exc:
+        raise DefinitionError(f"{filename}: {exc}", exc.problems) from exc
     except ValidationException as exc:
-        element = getattr(exc, "id", None) or getattr(exc, "name", None)
-        raise DefinitionError(f"{filename}: {exc}", [Problem(element, str(exc).split("\n")[0])]) from exc
-    except DefinitionError:
-        raise
-    except Exception as exc:  # the parser raises many kinds; each means "this file cannot run"
-        raise DefinitionError(f"{filename}: {exc}", [Problem(None, f"{type(exc).__name__}: {exc}")]) from exc
+        problem = _validation_problem(exc)
+        raise DefinitionError(f"{filename}: {problem}", [problem]) from exc
+    except Exception as exc:  # noqa: BLE001 - SpiffWorkflow's parser raises many kinds; each means "cannot run"
+        message = f"the parser failed: {type(exc).__name__}: {exc}"
+        raise DefinitionError(f"{filename}: {message}", [Problem(None, message)]) from exc
     return Definition(
         xml=canonical,
         process_ids=process_ids,
         specs=specs,
         names=names,
         start_messages=starts,
-        start_properties=props,
+        start_properties=start_props,
+        process_properties=process_props,
+        filename=filename,
         root=root,
     )
 
 
-def make_registry():
-    return BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG)
-
-
-_PATCHED = False
-
-
+# --- engine patches ---------------------------------------------------------------------------------------
 def install_engine_patches() -> None:
-    """Lift the TaskIterator depth limit that silently stalls deep task trees (engine-notes §0.1)."""
-    global _PATCHED
-    if _PATCHED:
-        return
+    """Default TaskIterator max_depth to 10**9 so deep task trees don't silently stall (engine-notes §0.1).
+
+    Idempotent; covers subprocesses and deserialized workflows (all BpmnBaseWorkflow subclasses).
+    """
     from SpiffWorkflow.bpmn.util.subworkflow import BpmnBaseWorkflow
     from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 
-    def get_tasks_iterator(self, first_task=None, **kwargs):
+    if getattr(BpmnBaseWorkflow.get_tasks_iterator, "_cascade_patch", False):
+        return
+
+    def get_tasks_iterator(self: Any, first_task: Any = None, **kwargs: Any) -> BpmnTaskIterator:
         kwargs.setdefault("max_depth", 10**9)
         return BpmnTaskIterator(first_task or self.task_tree, **kwargs)
 
+    get_tasks_iterator._cascade_patch = True  # type: ignore[attr-defined]
     BpmnBaseWorkflow.get_tasks_iterator = get_tasks_iterator
-    _PATCHED = True

@@ -22,6 +22,7 @@ class Org:
     counter_scope: str | None = "year_shared"
     place: str | None = None
     school_level: str | None = None
+    ward_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,27 @@ class UserRecord:
     roles: frozenset[str]
 
 
+@dataclass(frozen=True)
+class IncidentRecord:
+    id: int
+    school_id: int
+    raised_by_id: int
+    category: str
+    severity: str
+    status: str
+    instance_id: int | None
+    involved_org_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class EmailRecord:
+    id: int
+    to_addr: str
+    subject: str
+    body: str
+    attempts: int
+
+
 class Store(Protocol):
     """One unit of work over the database: every method joins the current transaction; commit() ends it."""
 
@@ -235,6 +257,20 @@ class Store(Protocol):
     def record_response(
         self, directive_id: int, org_id: int, document_id: int | None, at: datetime
     ) -> tuple[int, int]: ...
+
+    # incidents, notices and e-mail
+    def create_incident(self, school_id: int, raised_by: int, clean: dict, at: datetime) -> int: ...
+    def add_attachment(self, incident_id: int, filename: str, content_type: str, data: bytes, by: int) -> None: ...
+    def incident(self, incident_id: int) -> IncidentRecord | None: ...
+    def set_incident(self, incident_id: int, **fields: Any) -> None: ...
+    def add_incident_update(
+        self, incident_id: int, user_id: int | None, kind: str, text: str, at: datetime
+    ) -> None: ...
+    def users_with_role(self, org_id: int, role: str) -> list[UserRecord]: ...
+    def notify(self, user_ids: list[int], title: str, body: str, url: str | None, at: datetime) -> None: ...
+    def claim_pending_emails(self, now: datetime, limit: int) -> list[EmailRecord]: ...
+    def email_sent(self, email_id: int, at: datetime) -> None: ...
+    def email_failed(self, email_id: int, error: str, retry_at: datetime | None) -> None: ...
 
     # audit
     def audit(

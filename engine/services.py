@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import timedelta
 from typing import Any
 
 from SpiffWorkflow.exceptions import WorkflowException
@@ -26,6 +27,8 @@ from engine.errors import (
     UnknownProcessError,
 )
 from engine.forms import form_fields, validate_form
+from engine.incidents import CATEGORIES, SEVERITIES, validate_incident
+from engine.orgs import resolve_scope
 from engine.ports import (
     Actor,
     DefinitionRecord,
@@ -42,6 +45,7 @@ from engine.validation import validate_definition
 log = logging.getLogger(__name__)
 
 MAX_DELIVERY_ATTEMPTS = 5
+MAX_EMAIL_ATTEMPTS = 8
 # What an implementing or coordinating recipient receives: the message that starts its instance.
 PURPOSE_MESSAGES = {"thuc_hien": "implement_directive", "phoi_hop": "coordinate_directive"}
 HEAD_TITLES = {
@@ -249,6 +253,61 @@ class Cascade:
         store.audit(actor, "task.unclaim", instance_id=instance.id, detail={"task": task.bpmn_id}, at=clock.now())
         store.commit()
 
+    # ---------------------------------------------------------------------------------- incidents ------
+    def raise_incident(self, store: Store, actor: Actor, data: dict, attachments=()) -> int:
+        """Save an incident the moment a school raises it; its path starts from the outbox right after."""
+        org = store.org(actor.org_id) if actor.org_id else None
+        if org is None or org.kind != "school":
+            raise NotAllowedError("only people at a school raise incidents")
+        now = clock.now()
+        clean = validate_incident(data, now)
+        incident_id = store.create_incident(org.id, actor.user_id, clean, now)
+        for filename, content_type, content in attachments:
+            store.add_attachment(incident_id, filename, content_type, content, actor.user_id)
+        store.add_incident_update(incident_id, actor.user_id, "raised", clean["description"][:500], now)
+        store.add_message(
+            NewMessage(
+                name="incident_raised",
+                source_instance_id=None,
+                target_org_id=org.id,
+                payload={
+                    "incident_id": incident_id,
+                    "category": clean["category"],
+                    "severity": clean["severity"],
+                    "by_principal": "principal" in actor.roles,
+                    "directive_id": None,
+                    "sender_org_id": None,
+                },
+            )
+        )
+        store.audit(
+            actor,
+            "incident.raise",
+            detail={"incident_id": incident_id, "category": clean["category"], "severity": clean["severity"]},
+            at=now,
+        )
+        store.commit()
+        return incident_id
+
+    def deliver_emails(self, store: Store, send, limit: int = 100) -> int:
+        """Send queued e-mail with `send(to, subject, body)`; failures retry with back-off (1, 2, 4… min)."""
+        sent = 0
+        for email in store.claim_pending_emails(clock.now(), limit):
+            try:
+                send(email.to_addr, email.subject, email.body)
+            except Exception as exc:  # the mail server's problem: keep the message and retry later
+                retry = (
+                    None
+                    if email.attempts + 1 >= MAX_EMAIL_ATTEMPTS
+                    else clock.now() + timedelta(minutes=2**email.attempts)
+                )
+                store.email_failed(email.id, f"{type(exc).__name__}: {exc}", retry)
+            else:
+                store.email_sent(email.id, clock.now())
+                sent += 1
+        store.commit()
+        return sent
+
     # ---------------------------------------------------------------------------------- messages -------
     def deliver_messages(self, store: Store, limit: int = 500) -> int:
         """Route pending outbox messages, each in its own transaction. Returns how many were delivered."""
@@ -390,11 +449,7 @@ class Cascade:
         for ready in result.ready:
             if ready.guid in open_rows:
                 continue
-            candidates = []
-            for group in ready.groups:
-                role, _, scope = group.partition("@")
-                org_id = instance.sender_org_id if scope == "sender" and instance.sender_org_id else instance.org_id
-                candidates.append((org_id, role.strip()))
+            candidates = self._candidates(store, instance, ready.groups)
             store.add_human_task(
                 instance.id,
                 NewHumanTask(
@@ -409,6 +464,17 @@ class Cascade:
                 ),
                 now,
             )
+
+    def _candidates(self, store: Store, instance: InstanceRecord, groups: list[str]) -> list[tuple[int, str]]:
+        """`role@scope` → (organisation, role) pairs; a scope that names no organisation is dropped."""
+        out = []
+        org = store.org(instance.org_id)
+        for group in groups:
+            role, _, scope = group.partition("@")
+            org_id = resolve_scope(scope.strip(), org, store.orgs(), instance.sender_org_id)
+            if org_id is not None:
+                out.append((org_id, role.strip()))
+        return out
 
     # ---------------------------------------------------------------------------------- services -------
     def _service(self, store: Store, instance: InstanceRecord, call: ServiceCall) -> dict:
@@ -525,7 +591,58 @@ def _recipients(store: Store, instance: InstanceRecord, data: dict, properties: 
     return out
 
 
-SERVICE_HANDLERS = {"issue_document": issue_document}
+def _incident_id(call: ServiceCall) -> int:
+    started = call.data.get("incident_raised") or {}
+    if not started.get("incident_id"):
+        raise EngineError(f"{call.bpmn_id}: the instance carries no incident")
+    return int(started["incident_id"])
+
+
+def notify(engine: Cascade, store: Store, instance: InstanceRecord, call: ServiceCall) -> dict:
+    """Tell people (in-app and e-mail) about the incident: `targets` lists `role@scope`, e.g.
+    `specialist@parent,police@ward_police`. Police units told become involved (they may then open it)."""
+    incident_id = _incident_id(call)
+    incident = store.incident(incident_id)
+    school = store.org(incident.school_id)
+    now = clock.now()
+    pairs = engine._candidates(store, instance, [t for t in (call.properties.get("targets") or "").split(",") if t])
+    users = [u.id for org_id, role in pairs for u in store.users_with_role(org_id, role)]
+    category = CATEGORIES.get(incident.category, (incident.category,))[0]
+    severity = SEVERITIES.get(incident.severity, (incident.severity,))[0]
+    title = (call.properties.get("title") or "Sự việc tại {school}: {category}").format(
+        school=school.name, category=category, severity=severity
+    )
+    body = f"{school.name} — {category} — mức độ: {severity}. {call.properties.get('note', '')}".strip()
+    store.notify(users, title, body, f"/incidents/{incident_id}", now)
+    involved = set(incident.involved_org_ids) | {
+        o for o, _ in pairs if store.org(o).kind in ("police", "ward_police", "office")
+    }
+    store.set_incident(incident_id, involved_org_ids=sorted(involved))
+    names = ", ".join(sorted({store.org(o).short_name for o, _ in pairs}))
+    store.add_incident_update(incident_id, None, call.properties.get("kind", "notified"), f"Đã thông báo: {names}", now)
+    return {}
+
+
+def incident_status(engine: Cascade, store: Store, instance: InstanceRecord, call: ServiceCall) -> dict:
+    """Record the incident's state from the diagram: `status` = open | acknowledged | closed | false_alarm."""
+    incident_id = _incident_id(call)
+    status = call.properties.get("status", "open")
+    now = clock.now()
+    fields: dict[str, Any] = {"instance_id": instance.id}
+    if status in ("acknowledged", "closed", "false_alarm"):  # "open", "report", "update" only add to the thread
+        fields["status"] = status
+    if status == "acknowledged":
+        fields["acknowledged_at"] = now
+    if status in ("closed", "false_alarm"):
+        fields["closed_at"] = now
+        fields["outcome"] = str(call.data.get("ket_qua") or call.data.get("ly_do") or "")
+    store.set_incident(incident_id, **fields)
+    text = call.properties.get("note") or str(call.data.get(call.properties.get("textField", ""), "") or "")
+    store.add_incident_update(incident_id, None, status, text, now)
+    return {}
+
+
+SERVICE_HANDLERS = {"issue_document": issue_document, "notify": notify, "incident_status": incident_status}
 
 
 def _home_org(store: Store, actor: Actor) -> int:

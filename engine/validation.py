@@ -7,6 +7,7 @@ from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 
 from engine.errors import DefinitionError, Problem
 from engine.forms import TYPES, form_fields
+from engine.orgs import SCOPES
 from engine.scripting import check_expression, check_script
 from engine.xmlsafe import BPMN_MODEL_NS
 
@@ -70,8 +71,8 @@ def _check_task(task_spec, known_roles: set[str]) -> list[Problem]:
             role, _, scope = group.partition("@")
             if role not in known_roles:
                 out.append(Problem(element, f"unknown role '{role}' (known: {', '.join(sorted(known_roles))})"))
-            if scope and scope not in ("self", "sender"):
-                out.append(Problem(element, f"unknown scope '@{scope}' (use @self or @sender)"))
+            if scope and scope not in SCOPES:
+                out.append(Problem(element, f"unknown scope '@{scope}' (known: {', '.join(SCOPES)})"))
         ids = set()
         for f in form_fields(task_spec):
             if f.id in ids:

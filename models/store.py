@@ -13,7 +13,9 @@ from engine.ports import (
     Actor,
     DefinitionRecord,
     DocumentRecord,
+    EmailRecord,
     HumanTaskRecord,
+    IncidentRecord,
     InstanceRecord,
     MessageRecord,
     NewDocument,
@@ -25,7 +27,8 @@ from engine.ports import (
 from engine.state import StateChanges, StoredState, TaskRow
 from models.base import db
 from models.document import Document, DocumentCounter, DocumentRecipient, DocumentRelation
-from models.org import Organisation, User
+from models.incident import EmailMessage, Incident, IncidentAttachment, IncidentUpdate, Notification
+from models.org import Organisation, User, UserRole
 from models.workflow import (
     AuditEvent,
     HumanTask,
@@ -53,6 +56,7 @@ def org_record(o: Organisation) -> Org:
         counter_scope=o.counter_scope,
         place=o.place,
         school_level=o.school_level,
+        ward_id=o.ward_id,
     )
 
 
@@ -533,6 +537,96 @@ class SqlStore:
         expected = self.session.scalar(base)
         filed = self.session.scalar(base.where(DocumentRecipient.responded_at.is_not(None)))
         return filed, expected
+
+    # incidents, notices and e-mail ----------------------------------------------------------------------
+    def create_incident(self, school_id: int, raised_by: int, clean: dict, at: datetime) -> int:
+        row = Incident(school_id=school_id, raised_by_id=raised_by, created_at=at, **clean)
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def add_attachment(self, incident_id: int, filename: str, content_type: str, data: bytes, by: int) -> None:
+        self.session.add(
+            IncidentAttachment(
+                incident_id=incident_id,
+                filename=filename[:255],
+                content_type=content_type[:100],
+                size=len(data),
+                data=data,
+                uploaded_by_id=by,
+            )
+        )
+
+    def incident(self, incident_id: int) -> IncidentRecord | None:
+        i = self.session.get(Incident, incident_id)
+        if i is None:
+            return None
+        return IncidentRecord(
+            id=i.id,
+            school_id=i.school_id,
+            raised_by_id=i.raised_by_id,
+            category=i.category,
+            severity=i.severity,
+            status=i.status,
+            instance_id=i.instance_id,
+            involved_org_ids=tuple(i.involved_org_ids or ()),
+        )
+
+    def set_incident(self, incident_id: int, **fields) -> None:
+        row = self.session.get(Incident, incident_id)
+        for key, value in fields.items():
+            setattr(row, key, value)
+
+    def add_incident_update(self, incident_id: int, user_id: int | None, kind: str, text: str, at: datetime) -> None:
+        self.session.add(IncidentUpdate(incident_id=incident_id, user_id=user_id, kind=kind, text=text, at=at))
+
+    def users_with_role(self, org_id: int, role: str) -> list[UserRecord]:
+        sections = select(Organisation.id).where(Organisation.parent_id == org_id, Organisation.kind == "section")
+        rows = self.session.scalars(
+            select(User)
+            .join(UserRole)
+            .where(UserRole.role == role, User.active.is_(True), (User.org_id == org_id) | User.org_id.in_(sections))
+        )
+        return [
+            UserRecord(
+                id=u.id, username=u.username, full_name=u.full_name, title=u.title, org_id=u.org_id, roles=u.roles
+            )
+            for u in rows
+        ]
+
+    def notify(self, user_ids: list[int], title: str, body: str, url: str | None, at: datetime) -> None:
+        for user in self.session.scalars(select(User).where(User.id.in_(set(user_ids)))):
+            self.session.add(Notification(user_id=user.id, title=title[:300], body=body, url=url, created_at=at))
+            if user.email:
+                text = f"{body}\n\n{url or ''}".strip()
+                self.session.add(
+                    EmailMessage(to_addr=user.email, subject=title[:300], body=text, created_at=at, next_attempt_at=at)
+                )
+
+    def claim_pending_emails(self, now: datetime, limit: int) -> list[EmailRecord]:
+        stmt = (
+            select(EmailMessage)
+            .where(EmailMessage.status == "pending", EmailMessage.next_attempt_at <= now)
+            .order_by(EmailMessage.id)
+            .limit(limit)
+        )
+        return [
+            EmailRecord(id=e.id, to_addr=e.to_addr, subject=e.subject, body=e.body, attempts=e.attempts)
+            for e in self.session.scalars(self._for_update(stmt, skip_locked=True))
+        ]
+
+    def email_sent(self, email_id: int, at: datetime) -> None:
+        row = self.session.get(EmailMessage, email_id)
+        row.status, row.sent_at, row.attempts = "sent", at, row.attempts + 1
+
+    def email_failed(self, email_id: int, error: str, retry_at: datetime | None) -> None:
+        row = self.session.get(EmailMessage, email_id)
+        row.attempts += 1
+        row.last_error = error[:2000]
+        if retry_at is None:
+            row.status = "failed"
+        else:
+            row.next_attempt_at = retry_at
 
     # audit ------------------------------------------------------------------------------------------
     def audit(self, actor: Actor, action: str, *, instance_id=None, detail=None, at: datetime) -> None:

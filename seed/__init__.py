@@ -92,6 +92,7 @@ def _users(orgs: dict[str, Organisation]) -> int:
             user.password_hash = demo_hash
             db.session.add(user)
         user.full_name, user.title = item["full_name"], item.get("title")
+        user.email = item.get("email") or f"{item['username']}@cascade.example"  # reserved demo domain
         user.org_id, user.synthetic = orgs[item["org"]].id, item.get("synthetic", True)
         have = {r.role for r in user.role_rows}
         for role in item["roles"]:

@@ -90,6 +90,7 @@ def reset_dynamic() -> None:
     """Delete everything the workflows produced; restore the seeded counters and documents."""
     from models import db
     from models.document import Document, DocumentCounter, DocumentRecipient, DocumentRelation
+    from models.incident import EmailMessage, Incident, IncidentAttachment, IncidentUpdate, Notification
     from models.org import ApiToken, Organisation
     from models.workflow import (
         AuditEvent,
@@ -106,6 +107,11 @@ def reset_dynamic() -> None:
 
     s = db.session
     for model in (
+        IncidentAttachment,
+        IncidentUpdate,
+        Incident,
+        Notification,
+        EmailMessage,
         HumanTaskCandidate,
         HumanTask,
         Timer,

@@ -84,3 +84,23 @@ def test_specialist_completes_a_draft_in_the_browser(live_server, page, sqlite_a
     assert "Triển khai thực hiện mô hình An ninh cơ sở" in page.content()
     if os.environ.get("CASCADE_SCREENSHOT"):  # to look at the page: CASCADE_SCREENSHOT=path.png
         page.screenshot(path=os.environ["CASCADE_SCREENSHOT"], full_page=True)
+
+
+def test_incident_raised_in_two_clicks_reaches_ctts_notification_centre(live_server, page, sqlite_app):
+    base = live_server
+    login(page, base, "thcs-suoikhoang.ht")
+    page.click("a.raise")  # click 1: from any page
+    page.select_option("#category", "fight")
+    page.select_option("#severity", "minor")
+    page.fill("#description", "Hai học sinh lớp 9 xô xát ở cổng trường.")
+    page.click("button.primary")  # click 2
+    assert "Đã ghi nhận sự việc" in page.content()
+    page.click("text=Đăng xuất")
+
+    login(page, base, "pgddt.cttt")
+    assert page.locator("#unread-count").inner_text() == "1"
+    page.click("a.bell")
+    assert "Sự việc tại Trường THCS Suối Khoáng: Học sinh đánh nhau" in page.content()
+    page.click("ul.notifications button[name=open]")
+    assert "Hai học sinh lớp 9 xô xát ở cổng trường." in page.content()
+    assert page.locator("#unread-count").count() == 0

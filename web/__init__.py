@@ -44,7 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
         clock.start_at(datetime.fromisoformat(app.config["CLOCK_START"]))
     app.extensions["cascade"] = Cascade()
 
-    from web import api, auth, documents, errors, inbox, processes
+    from web import api, auth, documents, errors, inbox, incidents, processes
     from web.cli import register_cli
     from web.filters import register_filters
 
@@ -52,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(inbox.bp)
     app.register_blueprint(processes.bp)
     app.register_blueprint(documents.bp)
+    app.register_blueprint(incidents.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # token-authenticated, no cookies
     errors.register(app)

@@ -15,6 +15,7 @@ from engine.errors import DefinitionError
 from models import db
 from models.org import ApiToken, User
 from web.deps import cascade, store
+from web.mail import smtp_sender
 
 
 def register_cli(app) -> None:
@@ -49,6 +50,7 @@ def register_cli(app) -> None:
         while not stopping:
             fired = cascade().fire_due_timers(store())
             delivered = cascade().deliver_messages(store())
+            cascade().deliver_emails(store(), smtp_sender())
             db.session.remove()
             if fired or delivered:
                 current_app.logger.info("worker: %s timer instance(s), %s message(s)", fired, delivered)

@@ -28,6 +28,12 @@ class Config:
     # Deliver outbox messages right after the request that produced them (the worker retries failures).
     DELIVER_INLINE = True
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+    SMTP_HOST = os.environ.get("CASCADE_SMTP_HOST")
+    SMTP_PORT = int(os.environ.get("CASCADE_SMTP_PORT", "25"))
+    SMTP_USER = os.environ.get("CASCADE_SMTP_USER")
+    SMTP_PASSWORD = os.environ.get("CASCADE_SMTP_PASSWORD")
+    SMTP_FROM = os.environ.get("CASCADE_SMTP_FROM", "cascade@localhost")
+    SMTP_STARTTLS = os.environ.get("CASCADE_SMTP_STARTTLS", "0") == "1"
     TESTING = False
     DEV = os.environ.get("CASCADE_DEV", "0") == "1"
 
