@@ -54,6 +54,17 @@ LOCATIONS = {
     "outside": ("Ngoài trường", "Outside the school"),
     "online": ("Trên mạng", "Online"),
 }
+UPDATE_KINDS = {
+    "raised": ("báo cáo", "raised"),
+    "open": ("mở hồ sơ", "case opened"),
+    "notified": ("đã thông báo", "notified"),
+    "escalated": ("báo cấp trên (quá hạn tiếp nhận)", "escalated (not acknowledged in time)"),
+    "acknowledged": ("đã tiếp nhận", "acknowledged"),
+    "report": ("báo cáo bằng văn bản", "written report"),
+    "update": ("cập nhật", "update"),
+    "closed": ("kết thúc", "closed"),
+    "false_alarm": ("báo nhầm", "false alarm"),
+}
 MAX_PEOPLE = 50
 
 

@@ -245,8 +245,9 @@ SERIALIZER_CONFIG = dict(CAMUNDA_CONFIG)
 def make_registry() -> Any:
     """Serializer registry for CascadeParser specs; also stores `date` values scripts leave in task data."""
     registry = BpmnWorkflowSerializer.configure(SERIALIZER_CONFIG)
-    registry.register(date, lambda v: {"value": v.isoformat()}, lambda d: date.fromisoformat(d["value"]),
-                      typename="date")
+    registry.register(
+        date, lambda v: {"value": v.isoformat()}, lambda d: date.fromisoformat(d["value"]), typename="date"
+    )
     return registry
 
 
@@ -286,8 +287,10 @@ def _subprocess_specs(parser: CascadeParser, pid: str) -> dict[str, Any]:
             sub = parser.get_spec(task_spec.spec, required=False)
             if sub is None:
                 element = getattr(task_spec, "bpmn_id", None) or task_spec.name
-                message = (f"calls process '{task_spec.spec}', which is not in this file "
-                           "(call activities must call a process of the same file)")
+                message = (
+                    f"calls process '{task_spec.spec}', which is not in this file "
+                    "(call activities must call a process of the same file)"
+                )
                 raise DefinitionError(message, [Problem(element, message)])
             found[task_spec.spec] = sub
             stack.append((sub, task_spec.spec))

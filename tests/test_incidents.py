@@ -217,3 +217,62 @@ def test_email_reaches_the_smtp_server_and_waits_while_it_is_down(app, browser, 
         to_cttt = [m for rcpt, m in handler.messages if "pgddt.cttt@cascade.example" in rcpt]
         subject = str(make_header(decode_header(message_from_string(to_cttt[0])["Subject"])))
         assert subject == "Sự việc tại Trường THCS Suối Khoáng: Bạo lực học đường (Nghiêm trọng)"
+
+
+def test_attachments_only_to_handlers_and_counts_feed_the_reports(app, browser):
+    import io
+
+    from models.reporting import disqualifying_incidents, incident_counts
+
+    clock.freeze(T0)
+    with app.app_context():
+        client = browser("thcs-suoikhoang.gv")
+        token = client.csrf("/incidents/new")
+        response = client.client.post(
+            "/incidents/new",
+            content_type="multipart/form-data",
+            data={
+                "csrf_token": token,
+                "category": "school_violence",
+                "severity": "minor",
+                "location": "inside",
+                "occurred_at": "2022-09-12T08:00",
+                "description": "Xô xát trong giờ ra chơi.",
+                "attachments": [
+                    (io.BytesIO("Biên bản sự việc: tường trình của học sinh.".encode()), "bien-ban.txt", "text/plain")
+                ],
+            },
+        )
+        assert response.status_code == 303
+        incident = db.session.scalars(select(Incident)).one()
+        attachment = incident.attachments[0]
+        url = f"/incidents/{incident.id}/attachments/{attachment.id}"
+        download = browser("pgddt.cttt").get(url)
+        assert download.status_code == 200 and "Biên bản sự việc" in download.get_data(as_text=True)
+        assert "attachment" in download.headers["Content-Disposition"]
+        other = browser("thcs-suoikhoang.ht")
+        assert other.get(url).status_code == 200
+        stranger = next(
+            u.username
+            for u in db.session.scalars(select(User).where(User.org_id == org("cp-s-mn-cam-son").id))
+            if "staff" in u.roles
+        )
+        assert browser(stranger).get(url).status_code == 404
+        bad = client.client.post(
+            "/incidents/new",
+            content_type="multipart/form-data",
+            data={
+                "csrf_token": client.csrf("/incidents/new"),
+                "category": "fight",
+                "severity": "minor",
+                "location": "inside",
+                "occurred_at": "2022-09-12T08:00",
+                "description": "x",
+                "attachments": [(io.BytesIO(b"MZ\x90\x00"), "virus.exe", "application/x-msdownload")],
+            },
+        )
+        assert bad.status_code == 422 and db.session.scalars(select(Incident)).all() == [incident]
+
+        window = (T0 - timedelta(days=1), T0 + timedelta(days=1))
+        assert incident_counts(org(SCHOOL).id, *window) == {("school_violence", "minor"): 1}
+        assert [i.id for i in disqualifying_incidents(org(SCHOOL).id, *window)] == [incident.id]

@@ -13,7 +13,7 @@ from engine.access import incident_access
 from engine.clock import VN_TZ
 from engine.errors import FormValidationError, NotAllowedError
 from engine.forms import message as field_message
-from engine.incidents import ACTIONS, CATEGORIES, LOCATIONS, ROLES_INVOLVED, SERIOUS, SEVERITIES
+from engine.incidents import ACTIONS, CATEGORIES, LOCATIONS, ROLES_INVOLVED, SERIOUS, SEVERITIES, UPDATE_KINDS
 from models import db
 from models.incident import Incident, IncidentAttachment, Notification
 from models.org import Organisation
@@ -153,6 +153,7 @@ def show(incident_id: int):
         actions=ACTIONS,
         roles=ROLES_INVOLVED,
         involved=[o for o in involved if o],
+        update_kinds=UPDATE_KINDS,
     )
 
 
