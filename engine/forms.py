@@ -322,8 +322,9 @@ def validate_form(
 ) -> dict[str, Any]:
     """Clean, coerced values for the declared fields, or FormValidationError with every field's error.
 
-    Unknown keys are dropped; read-only fields keep their default whatever was submitted; a missing
-    optional field takes its default or is left out; a missing boolean counts as its default or False.
+    Unknown keys are dropped; read-only fields keep their default whatever was submitted; a field left
+    out takes its default (an optional one is otherwise omitted, a required one is an error); a field
+    submitted empty is an error when required; a missing boolean counts as its default or False.
     """
     context = context or {}
     clean: dict[str, Any] = {}
@@ -339,8 +340,8 @@ def validate_form(
             has_default, default = _default(f, context)
             if f.type == "boolean":
                 clean[f.id] = default if has_default else False
-            elif f.required:
-                errors[f.id] = FieldError("required")
+            elif f.required and (f.id in submitted or not has_default):
+                errors[f.id] = FieldError("required")  # cleared by the user, or nothing to fall back on
             elif has_default:
                 clean[f.id] = default
             continue

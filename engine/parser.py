@@ -125,7 +125,20 @@ def camunda_properties(node: etree._Element) -> dict[str, str]:
     return out
 
 
-class _PropertiesMixin:
+class _LoopMaximumMixin:
+    """Also read `<bpmn:loopMaximum>` written as a child element (SpiffWorkflow only reads the attribute)."""
+
+    def _add_loop_task(self, loop_characteristics: etree._Element) -> None:
+        if loop_characteristics.get("loopMaximum") is None:
+            child = loop_characteristics.find("bpmn:loopMaximum", NS)
+            if child is not None and (child.text or "").strip():
+                # A detached copy carries the value, so the document itself stays as uploaded.
+                loop_characteristics = etree.Element(loop_characteristics.tag, dict(loop_characteristics.attrib))
+                loop_characteristics.set("loopMaximum", child.text.strip())
+        super()._add_loop_task(loop_characteristics)  # type: ignore[misc]
+
+
+class _PropertiesMixin(_LoopMaximumMixin):
     """parse_extensions() = the element's own camunda properties."""
 
     node: etree._Element
@@ -134,7 +147,7 @@ class _PropertiesMixin:
         return camunda_properties(self.node if node is None else node)
 
 
-class CascadeUserTaskParser(UserTaskParser):
+class CascadeUserTaskParser(_LoopMaximumMixin, UserTaskParser):
     """User task: Camunda form, properties, and the assignment attributes the Camunda panel writes."""
 
     def parse_extensions(self, node: etree._Element | None = None) -> dict[str, Any]:
@@ -150,7 +163,7 @@ class CascadeUserTaskParser(UserTaskParser):
         return ext
 
 
-class CascadeServiceTaskParser(CamundaTaskParser):
+class CascadeServiceTaskParser(_LoopMaximumMixin, CamundaTaskParser):
     """Service task: properties plus `camunda:type`/`camunda:topic`; the app runs and completes it."""
 
     def parse_extensions(self, node: etree._Element | None = None) -> dict[str, Any]:

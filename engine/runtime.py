@@ -14,7 +14,6 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_MODULE_VERSION
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BaseMessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import TaskState
@@ -167,8 +166,9 @@ class Runtime:
             )
             out.current_steps.append(spec.bpmn_name or spec.bpmn_id)
         for task in wf.get_tasks(state=TaskState.WAITING):
-            definition = getattr(task.task_spec, "event_definition", None)
-            if isinstance(definition, TimerEventDefinition):
+            # timer events store their due time in `event_value`; so does an event-based gateway that
+            # waits on a timer (SpiffWorkflow 3.2 keeps it on the gateway task)
+            if "event_value" in task.internal_data:
                 due = _timer_due(task)
                 if due is not None:
                     out.timers[str(task.id)] = (task.task_spec.bpmn_id, due)

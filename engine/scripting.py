@@ -264,14 +264,8 @@ def _compile(source: str, mode: str) -> CodeType:
         lines = source.splitlines()
         text = lines[lineno - 1] if 0 < lineno <= len(lines) else None
         kind = "expression" if mode == "eval" else "script"
-        raise ScriptSyntaxError(f"{kind} refused: " + "; ".join(errors), lineno, text)
+        raise ScriptSyntaxError(f"{kind} refused: " + "; ".join(e.rstrip(".") for e in errors), lineno, text)
     return result.code
-
-
-def _normalize_expression(text: str | None) -> str:
-    if text is None or not str(text).strip():
-        raise ScriptSyntaxError("expression refused: the expression is empty")
-    return " ".join(str(text).strip().splitlines()) if "\n" in str(text).strip() else str(text).strip()
 
 
 def _normalize_script(text: str | None) -> str:
@@ -279,15 +273,24 @@ def _normalize_script(text: str | None) -> str:
 
 
 def compile_expression(text: str | None) -> CodeType:
-    """Compile an expression under the restricted policy; raises ScriptSyntaxError."""
-    source = _normalize_expression(text)
+    """Compile an expression under the restricted policy; raises ScriptSyntaxError.
+
+    Surrounding whitespace is ignored; an expression broken over several lines (as modellers write long
+    conditions) is compiled as if it were wrapped in parentheses.
+    """
+    source = str(text).strip() if text is not None else ""
+    if not source:
+        raise ScriptSyntaxError("expression refused: the expression is empty")
     try:
         return _compile(source, "eval")
     except ScriptSyntaxError:
-        if "\n" not in str(text).strip():
+        if "\n" not in source:
             raise
-        # A multi-line expression (e.g. a long condition) may need its line breaks.
-        return _compile(str(text).strip(), "eval")
+        try:
+            return _compile(f"(\n{source}\n)", "eval")
+        except ScriptSyntaxError:
+            pass
+        raise
 
 
 def compile_script(text: str | None) -> CodeType:
@@ -325,6 +328,7 @@ class _TimeLimit:
         self.seconds = seconds
         self.deadline = 0.0
         self.expired = False
+        self.line_number: int | None = None
         self._previous: Any = None
 
     def __enter__(self) -> _TimeLimit:
@@ -340,17 +344,24 @@ class _TimeLimit:
         if frame.f_code.co_filename != SCRIPT_FILENAME:
             return None
         frame.f_trace_opcodes = True
-        self._check()
+        self._check(frame)
         return self._on_event
 
     def _on_event(self, frame: FrameType, event: str, arg: Any) -> Any:
-        self._check()
+        self._check(frame)
         return self._on_event
 
-    def _check(self) -> None:
+    def _check(self, frame: FrameType) -> None:
         if time.monotonic() > self.deadline:
             self.expired = True
+            self.line_number = frame.f_lineno
             raise _TimeLimitExceeded()
+
+
+def _time_limit_error(limit: _TimeLimit) -> ScriptError:
+    error = ScriptError(TIME_LIMIT_MESSAGE)
+    error.line_number = limit.line_number  # type: ignore[attr-defined]
+    return error
 
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
@@ -403,31 +414,33 @@ class RestrictedEnvironment(TaskDataEnvironment):
         if bad:
             raise ValueError(f"extra globals may not start with '_': {bad}")
         super().__init__({**extra, **_GUARDS})
+        self.extra_globals = extra
         self.builtins = dict(_ALLOWED_BUILTINS)
         self.time_limit = time_limit
 
     def _run(self, code: CodeType, namespace: dict[str, Any], mode: str) -> Any:
         limit = _TimeLimit(self.time_limit)
+        result = None
         try:
             with limit:
                 if mode == "eval":
-                    return eval(code, namespace)  # noqa: S307 - RestrictedPython-compiled code
-                exec(code, namespace)  # noqa: S102 - RestrictedPython-compiled code
-                return None
+                    result = eval(code, namespace)  # noqa: S307 - RestrictedPython-compiled code
+                else:
+                    exec(code, namespace)  # noqa: S102 - RestrictedPython-compiled code
         except _TimeLimitExceeded:
-            raise ScriptError(TIME_LIMIT_MESSAGE) from None
-        finally:
-            if limit.expired:
-                # Only reachable if the time-out was swallowed somehow; refuse the result anyway.
-                raise ScriptError(TIME_LIMIT_MESSAGE)
+            raise _time_limit_error(limit) from None
+        if limit.expired:
+            # Only reachable if the time-out was swallowed somehow; refuse the result anyway.
+            raise _time_limit_error(limit)
+        return result
 
     def evaluate(self, expression: str, context: dict[str, Any], external_context: Mapping | None = None) -> Any:
         """Evaluate an expression against task data (the data is not modified)."""
         code = compile_expression(expression)
-        namespace: dict[str, Any] = {}
+        namespace: dict[str, Any] = dict(self.extra_globals)
         namespace.update(external_context or {})
         namespace.update(context)
-        namespace.update(self.globals)
+        namespace.update(_GUARDS)
         namespace["__builtins__"] = self.builtins
         return self._run(code, namespace, "eval")
 
@@ -436,6 +449,7 @@ class RestrictedEnvironment(TaskDataEnvironment):
         code = compile_script(script)
         external = dict(external_context or {})
         self.check_for_overwrite(context, external)
+        before = set(context)
         context.update(external)
         context.update(self.globals)
         context["__builtins__"] = self.builtins
@@ -443,6 +457,8 @@ class RestrictedEnvironment(TaskDataEnvironment):
             self._run(code, context, "exec")
         finally:
             self._remove_globals_and_functions_from_context(context, external)
+            for key in [k for k in context if k.startswith("_") and k not in before]:
+                context.pop(key)  # RestrictedPython's own helpers (_print, temporaries)
         return True
 
     def _remove_globals_and_functions_from_context(
@@ -450,9 +466,6 @@ class RestrictedEnvironment(TaskDataEnvironment):
     ) -> None:
         super()._remove_globals_and_functions_from_context(context, external_context)
         for key in list(context):
-            if key.startswith("_"):
-                context.pop(key)
-                continue
             ok, cleaned = json_clean(context[key])
             if ok:
                 context[key] = cleaned

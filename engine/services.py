@@ -289,6 +289,16 @@ class Cascade:
         store.commit()
         return incident_id
 
+    def open_period(self, store: Store, actor: Actor, regime_id: int, year: int, index: int = 1) -> int:
+        from engine.reporting_services import open_period
+
+        return open_period(self, store, actor, regime_id, year, index)
+
+    def request_extension(self, store: Store, actor: Actor, period_id: int, until, reason: str) -> None:
+        from engine.reporting_services import request_extension
+
+        request_extension(self, store, actor, period_id, until, reason)
+
     def deliver_emails(self, store: Store, send, limit: int = 100) -> int:
         """Send queued e-mail with `send(to, subject, body)`; failures retry with back-off (1, 2, 4… min)."""
         sent = 0
@@ -335,6 +345,8 @@ class Cascade:
 
     def _route(self, store: Store, message) -> int | None:
         payload = dict(message.payload)
+        if payload.get("to_instance"):
+            return self._deliver_to_instance(store, message, payload)
         if message.target_org_id is not None:
             return self._deliver_to_org(store, message, payload)
         if message.directive_id is None:
@@ -356,6 +368,23 @@ class Cascade:
             self.runtime.send(live, message.name, payload)
         except WorkflowException:
             return target.id  # not waiting for it (e.g. follow-up not modelled): recorded, nothing to wake
+        self._advance_and_save(store, target, live)
+        return target.id
+
+    def _deliver_to_instance(self, store: Store, message, payload: dict) -> int:
+        """A message addressed to one instance (e.g. a school's report to the compiling office); for a
+        reporting period the router adds how many reports are in, counted under the target's lock."""
+        target = store.lock_instance(int(payload["to_instance"]))
+        if payload.get("period_id"):
+            filed, expected = store.period_counts(int(payload["period_id"]))
+            payload.update(filed_count=filed, expected_count=expected)
+        if target.status != "running":
+            return target.id  # the office compiled already (deadline passed): the report is on record
+        live = self._load(store, target)
+        try:
+            self.runtime.send(live, message.name, payload)
+        except WorkflowException:
+            return target.id
         self._advance_and_save(store, target, live)
         return target.id
 
@@ -643,6 +672,15 @@ def incident_status(engine: Cascade, store: Store, instance: InstanceRecord, cal
 
 
 SERVICE_HANDLERS = {"issue_document": issue_document, "notify": notify, "incident_status": incident_status}
+
+
+def _register_reporting() -> None:
+    from engine.reporting_services import HANDLERS
+
+    SERVICE_HANDLERS.update(HANDLERS)
+
+
+_register_reporting()
 
 
 def _home_org(store: Store, actor: Actor) -> int:

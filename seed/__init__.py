@@ -14,6 +14,7 @@ from engine.ports import Actor
 from models import db
 from models.document import Document, DocumentCounter, DocumentRecipient, DocumentRelation
 from models.org import Organisation, User, UserRole
+from models.report import Holiday, ReportingRegime
 from seed import data
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
@@ -24,6 +25,7 @@ def run() -> dict[str, int]:
     users = _users(orgs)
     documents = _documents(orgs)
     _counters(orgs)
+    _reporting(orgs)
     db.session.commit()
     deployed = deploy_workflows()
     return {"organisations": len(orgs), "users": users, "documents": documents, "definitions deployed": len(deployed)}
@@ -151,6 +153,30 @@ def _documents(orgs: dict[str, Organisation]) -> int:
             ).first():
                 db.session.add(DocumentRelation(from_id=source.id, to_id=dest.id, kind=kind))
     return len(by_key)
+
+
+def _reporting(orgs: dict[str, Organisation]) -> None:
+    for day, name in data.HOLIDAYS:
+        if db.session.get(Holiday, day) is None:
+            db.session.add(Holiday(day=day, name=name))
+    for item in data.REGIMES:
+        receiver = orgs[item["receiver"]]
+        row = db.session.scalars(
+            select(ReportingRegime).where(
+                ReportingRegime.name == item["name"], ReportingRegime.receiver_id == receiver.id
+            )
+        ).first()
+        if row is None:
+            db.session.add(
+                ReportingRegime(
+                    name=item["name"],
+                    frequency=item["frequency"],
+                    receiver_id=receiver.id,
+                    school_deadline_days=item["school_deadline_days"],
+                    office_deadline_days=item["office_deadline_days"],
+                    report_to=item["report_to"],
+                )
+            )
 
 
 def _counters(orgs: dict[str, Organisation]) -> None:

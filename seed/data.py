@@ -698,3 +698,43 @@ COUNTERS: list[dict] = [
     {"org": "cp-pgddt", "key": "2022", "value": 810},
     {"org": "qn-sgddt", "key": "2022", "value": 31},
 ]
+
+
+# --------------------------------------------------------------------------- periodic reporting
+
+# [INF] 2022 public holidays under the Labour Code 2019 and the 2022 government notice (Tết, Hùng Kings,
+# 30/4–1/5, National Day); administrators edit the list in the app.
+HOLIDAYS: list[tuple[date, str]] = [
+    (date(2022, 1, 1), "Tết Dương lịch"),
+    (date(2022, 1, 3), "Nghỉ bù Tết Dương lịch"),
+    *[(date(2022, 1, d), "Tết Nguyên đán") for d in (31,)],
+    *[(date(2022, 2, d), "Tết Nguyên đán") for d in (1, 2, 3, 4)],
+    (date(2022, 4, 11), "Nghỉ bù Giỗ Tổ Hùng Vương"),
+    (date(2022, 5, 2), "Nghỉ bù 30/4"),
+    (date(2022, 5, 3), "Nghỉ bù 1/5"),
+    (date(2022, 9, 1), "Quốc khánh"),
+    (date(2022, 9, 2), "Quốc khánh"),
+]
+
+# Reporting regimes attached to Plan 811 (primer §1.8: the plan sets no frequency; these are the realistic
+# defaults it names — NĐ 09 quarters and the school semester). Receiver compiles; report_to get the result.
+REGIMES: list[dict] = [
+    {
+        "key": "kh811-quy",
+        "name": "Báo cáo kết quả thực hiện KH 811 — hằng quý",
+        "frequency": "quarterly",
+        "receiver": "cp-pgddt",
+        "school_deadline_days": 2,
+        "office_deadline_days": 5,
+        "report_to": ["qn-sgddt", "cp-ubnd"],
+    },
+    {
+        "key": "kh811-hk1",
+        "name": "Báo cáo kết quả thực hiện KH 811 — học kỳ I",
+        "frequency": "semester_1",
+        "receiver": "cp-pgddt",
+        "school_deadline_days": 3,
+        "office_deadline_days": 5,
+        "report_to": ["qn-sgddt", "cp-ubnd"],
+    },
+]

@@ -92,6 +92,7 @@ def reset_dynamic() -> None:
     from models.document import Document, DocumentCounter, DocumentRecipient, DocumentRelation
     from models.incident import EmailMessage, Incident, IncidentAttachment, IncidentUpdate, Notification
     from models.org import ApiToken, Organisation
+    from models.report import ReportCompilation, ReportPeriod, ReportSubmission
     from models.workflow import (
         AuditEvent,
         HumanTask,
@@ -107,6 +108,9 @@ def reset_dynamic() -> None:
 
     s = db.session
     for model in (
+        ReportCompilation,
+        ReportSubmission,
+        ReportPeriod,
         IncidentAttachment,
         IncidentUpdate,
         Incident,
