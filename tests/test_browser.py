@@ -104,3 +104,30 @@ def test_incident_raised_in_two_clicks_reaches_ctts_notification_centre(live_ser
     page.click("ul.notifications button[name=open]")
     assert "Hai học sinh lớp 9 xô xát ở cổng trường." in page.content()
     assert page.locator("#unread-count").count() == 0
+
+
+def test_dashboard_shows_the_late_school_and_its_cell_opens_the_report(live_server, page, sqlite_app):
+    from datetime import datetime
+
+    from sqlalchemy import select
+
+    from engine.clock import VN_TZ, clock
+    from models import db
+    from models.report import ReportSubmission
+    from tests.test_reports_web import file_report, open_q3
+
+    with sqlite_app.app_context():
+        period_id = open_q3(sqlite_app)
+        late = db.session.scalars(
+            select(ReportSubmission).where(ReportSubmission.period_id == period_id).order_by(ReportSubmission.school_id)
+        ).first()
+        clock.freeze(datetime(2022, 9, 19, 9, 0, tzinfo=VN_TZ))
+        file_report(sqlite_app, period_id, late.school_id)
+        code, name = late.school.code, late.school.name
+    login(page, live_server, "pgddt.cttt")
+    page.click("text=Báo cáo")
+    cell = page.locator(f'td[data-school="{code}"]')
+    assert "late" in cell.get_attribute("class") and cell.inner_text() == "Muộn"
+    cell.locator("a").click()
+    assert f"{name}: Quý 3/2022" in page.locator("h1").inner_text()
+    assert "Muộn" in page.content()

@@ -44,7 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
         clock.start_at(datetime.fromisoformat(app.config["CLOCK_START"]))
     app.extensions["cascade"] = Cascade()
 
-    from web import api, auth, documents, errors, inbox, incidents, processes
+    from web import api, auth, documents, errors, inbox, incidents, processes, reports
     from web.cli import register_cli
     from web.filters import register_filters
 
@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(processes.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(incidents.bp)
+    app.register_blueprint(reports.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # token-authenticated, no cookies
     errors.register(app)

@@ -58,6 +58,19 @@ def register_cli(app) -> None:
                 break
             time.sleep(interval)
 
+    @app.cli.command("open-period")
+    @click.argument("regime_id", type=int)
+    @click.argument("year", type=int)
+    @click.argument("index", type=int, default=1)
+    def open_period_command(regime_id: int, year: int, index: int):
+        """Open reporting period INDEX of YEAR for regime REGIME_ID (as the system) and start every school's
+        report."""
+        from engine.ports import Actor
+
+        period_id = cascade().open_period(store(), Actor.system(), regime_id, year, index)
+        delivered = cascade().deliver_messages(store(), limit=100_000)
+        click.echo(f"period {period_id} opened; {delivered} school report(s) started")
+
     @app.cli.command("create-token")
     @click.argument("username")
     @click.option("--name", default="api", help="A label to recognise the token by.")
