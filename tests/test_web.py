@@ -139,3 +139,30 @@ def test_a_school_never_sees_another_schools_task(app, browser):
         assert f'/tasks/{task_a.id}"' not in inbox
         staff_b = next(u["username"] for u in USERS if u["org"] == b.code and "staff" in u["roles"])
         assert f'/tasks/{task_b.id}"' in browser(staff_b).get("/").get_data(as_text=True)
+
+
+def test_failed_logins_are_rate_limited_per_user(app, browser):
+    with app.app_context():
+        client = browser()
+        statuses = []
+        for _ in range(7):
+            token = client.csrf("/login")
+            response = client.client.post(
+                "/login", data={"username": "pgddt.vanthu", "password": "wrong", "csrf_token": token}
+            )
+            statuses.append(response.status_code)
+        assert statuses[:5] == [200] * 5 and statuses[-1] == 429
+        assert browser("pgddt.cttt").get("/").status_code == 200  # other people are not locked out
+
+
+def test_markup_in_form_values_is_shown_as_text_never_run(app, browser):
+    with app.app_context():
+        cttt, instance_id = start_office_plan(browser)
+        task = open_task("draft_plan", instance_id=instance_id)
+        payload = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+        complete(cttt, task, draft_form([org("cp-pgddt").id]) | {"trich_yeu": payload})
+        page = browser("pgddt.pho").get(f"/tasks/{open_task('approve_plan', instance_id=instance_id).id}")
+        html = page.get_data(as_text=True)
+        assert payload not in html and "&lt;script&gt;alert(" in html
+        assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+        assert page.headers["X-Frame-Options"] == "DENY"

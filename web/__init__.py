@@ -12,7 +12,7 @@ from engine.clock import clock
 from engine.services import Cascade
 from models import db
 from web.config import ROOT, Config, finalize
-from web.extensions import babel, csrf, login_manager, migrate
+from web.extensions import babel, csrf, limiter, login_manager, migrate
 
 
 def select_locale() -> str:
@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     from web.i18n import ensure_compiled
 
     ensure_compiled()

@@ -34,6 +34,8 @@ class Config:
     SMTP_PASSWORD = os.environ.get("CASCADE_SMTP_PASSWORD")
     SMTP_FROM = os.environ.get("CASCADE_SMTP_FROM", "cascade@localhost")
     SMTP_STARTTLS = os.environ.get("CASCADE_SMTP_STARTTLS", "0") == "1"
+    RATELIMIT_STORAGE_URI = os.environ.get("CASCADE_RATELIMIT_STORAGE", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
     TESTING = False
     DEV = os.environ.get("CASCADE_DEV", "0") == "1"
 

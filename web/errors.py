@@ -12,6 +12,7 @@ MESSAGES = {
     404: ("Không tìm thấy trang hoặc bạn không có quyền xem.", "Not found, or not yours to see."),
     405: ("Phương thức không được hỗ trợ.", "Method not allowed."),
     413: ("Tệp quá lớn.", "File too large."),
+    429: ("Quá nhiều lần thử; vui lòng thử lại sau ít phút.", "Too many attempts; try again in a few minutes."),
     500: ("Đã xảy ra lỗi hệ thống; không có thay đổi nào được lưu.", "Something went wrong; nothing was saved."),
 }
 

@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length
 
 from models import db
 from models.org import User
-from web.extensions import login_manager
+from web.extensions import limiter, login_key, login_manager
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -46,6 +46,13 @@ def safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    "5 per minute;20 per hour",
+    key_func=login_key,
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code != 302,
+    error_message="Quá nhiều lần đăng nhập sai; vui lòng thử lại sau. / Too many failed logins; try later.",
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("inbox.index"))
