@@ -14,6 +14,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_MODULE_VERSION
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BaseMessageEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import TaskState
@@ -96,6 +97,7 @@ class Runtime:
         if cached is None:
             parsed = bpmn_parser.load_definition(definition.xml, filename=f"{definition.process_key}.bpmn")
             cached = parsed.specs[definition.process_key]
+            _connect_loops(cached)
             with self._lock:
                 self._specs[definition.id] = cached
         return cached
@@ -190,6 +192,19 @@ class Runtime:
         if not _is_iso_literal(value):
             value = self.script_engine.environment.evaluate(value, dict(task_data))
         return due_from_value(value, created)
+
+
+def _connect_loops(specs) -> None:
+    """Wire each loop/multi-instance task to its child's completion, as SpiffWorkflow's own spec
+    deserializer does. A freshly parsed spec is only wired when a loop first creates a child, so a process
+    that loads an instance from rows (a restart, another worker) would never see that child complete."""
+    spec, subprocess_specs = specs
+    for process in [spec, *subprocess_specs.values()]:
+        for task_spec in list(process.task_specs.values()):
+            if isinstance(task_spec, LoopTask):
+                child = process.task_specs.get(task_spec.task_spec)
+                if child is not None and not child.completed_event.is_connected(task_spec.merge_child):
+                    child.completed_event.connect(task_spec.merge_child)
 
 
 def _is_iso_literal(text: str) -> bool:

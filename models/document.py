@@ -33,7 +33,9 @@ class Document(db.Model):
     drafting_unit: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20), default="issued")  # draft | issued
     response_due: Mapped[date | None] = mapped_column(Date)  # when implementers must file their plans
-    issuing_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    issuing_instance_id: Mapped[int | None] = mapped_column(
+        ForeignKey("process_instance.id", use_alter=True), index=True
+    )
     source: Mapped[str | None] = mapped_column(String(300))
     extra: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -123,3 +123,29 @@ def test_directive_plan_survives_save_and_restore_after_every_step():
 
 def ready_count(wf):
     return len(wf.get_tasks(state=TaskState.READY | TaskState.WAITING))
+
+
+def test_a_loop_continues_when_another_process_loads_the_instance():
+    """A second worker (or a restart) parses the diagram afresh: a review loop must still end when its
+    iteration completes (SpiffWorkflow only wires loop children when it creates them)."""
+    from engine.ports import DefinitionRecord
+    from engine.runtime import Runtime
+
+    xml = (WORKFLOWS / "directive_plan.bpmn").read_bytes()
+    definition = DefinitionRecord(1, "directive_plan", 1, "p", xml, ["implement_directive"], {})
+    first, second = Runtime(), Runtime()
+    live = first.new(definition)
+    first.start_with_message(live, "implement_directive", {"directive_id": None})
+    first.advance(live, lambda call: {})
+    store = RowStore()
+    store.apply(first.codec.changes(live.workflow, live.snapshot))
+
+    other = second.load(definition, store.stored())  # another process, its own freshly parsed specs
+    for bpmn_id, data in (("draft_plan", {"trich_yeu": "x"}), ("approve_plan", {"quyet_dinh": "approve"})):
+        task = next(t for t in other.workflow.get_tasks(state=TaskState.READY) if t.task_spec.bpmn_id == bpmn_id)
+        task.set_data(**data)
+        task.run()
+        result = second.advance(other, lambda call: {})
+        store.apply(second.codec.changes(other.workflow, other.snapshot))
+        other = Runtime().load(definition, store.stored())
+    assert [t.bpmn_id for t in result.ready] == ["register_plan"]

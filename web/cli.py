@@ -71,6 +71,29 @@ def register_cli(app) -> None:
         delivered = cascade().deliver_messages(store(), limit=100_000)
         click.echo(f"period {period_id} opened; {delivered} school report(s) started")
 
+    @app.cli.command("export-data")
+    @click.argument("path", type=click.Path(dir_okay=False, writable=True))
+    def export_command(path: str):
+        """Write every table to PATH as JSON (a consistent snapshot in one transaction)."""
+        from models.backup import export_all
+
+        with open(path, "w", encoding="utf-8") as out:
+            counts = export_all(out)
+        click.echo(f"exported {sum(counts.values())} rows from {len(counts)} tables to {path}")
+
+    @app.cli.command("restore-data")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def restore_command(path: str):
+        """Load an export into this (empty, migrated) database."""
+        from models.backup import restore_all
+
+        with open(path, encoding="utf-8") as source:
+            try:
+                counts = restore_all(source)
+            except ValueError as exc:
+                raise click.ClickException(str(exc)) from exc
+        click.echo(f"restored {sum(counts.values())} rows into {len(counts)} tables")
+
     @app.cli.command("create-token")
     @click.argument("username")
     @click.option("--name", default="api", help="A label to recognise the token by.")
