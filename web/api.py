@@ -135,6 +135,34 @@ def complete(task_id: int):
     return jsonify({"status": "completed", "instance_id": instance_id})
 
 
+@bp.post("/tasks/<int:task_id>/claim")
+@token_required
+def claim(task_id: int):
+    return _claim(task_id, release=False)
+
+
+@bp.post("/tasks/<int:task_id>/unclaim")
+@token_required
+def unclaim(task_id: int):
+    return _claim(task_id, release=True)
+
+
+def _claim(task_id: int, release: bool):
+    s = store()
+    try:
+        (cascade().unclaim if release else cascade().claim)(s, g.actor, task_id)
+    except TaskNotFoundError:
+        s.rollback()
+        return error(404, "task not found")
+    except TaskAlreadyCompletedError:
+        s.rollback()
+        return error(409, "task already completed")
+    except NotAllowedError as exc:
+        s.rollback()
+        return error(403, str(exc) or "not allowed")
+    return jsonify({"status": "released" if release else "claimed", "task_id": task_id})
+
+
 @bp.post("/processes/<key>/instances")
 @token_required
 def start(key: str):
