@@ -57,7 +57,9 @@ def percentile(samples: list[float], q: float) -> float:
 
 def timed_row(scenario, db, metric, samples_ms, *, target="", limit=None, unit="ms") -> Row:
     median, p95 = stats(samples_ms)
-    return Row(scenario, db, metric, median, unit, p95, len(samples_ms), target, None if limit is None else median <= limit)
+    return Row(
+        scenario, db, metric, median, unit, p95, len(samples_ms), target, None if limit is None else median <= limit
+    )
 
 
 class Stopwatch:
@@ -223,7 +225,9 @@ def deploy_bench_workflow(app, filename: str) -> None:
 
     with app.app_context():
         xml = (BENCH_DIR / "workflows" / filename).read_bytes()
-        cascade().deploy(store(), Actor.system(), xml, source=f"bench/workflows/{filename}", known_roles=set(data.ROLES))
+        cascade().deploy(
+            store(), Actor.system(), xml, source=f"bench/workflows/{filename}", known_roles=set(data.ROLES)
+        )
 
 
 def actor(username: str):

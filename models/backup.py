@@ -89,12 +89,12 @@ def _reset_sequences() -> None:
     for table in db.metadata.sorted_tables:
         pk = list(table.primary_key.columns)
         if len(pk) == 1 and pk[0].autoincrement is not False and pk[0].type.python_type is int:
-            db.session.execute(
-                db.text(
-                    f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "
-                    f"COALESCE((SELECT MAX({pk[0].name}) FROM {table.name}), 0) + 1, false)"  # noqa: S608 - names from our own metadata
-                )
+            # table and column names come from our own metadata, never from input
+            sql = (
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "  # noqa: S608
+                f"COALESCE((SELECT MAX({pk[0].name}) FROM {table.name}), 0) + 1, false)"
             )
+            db.session.execute(db.text(sql))
 
 
 __all__ = ["export_all", "restore_all"]
