@@ -87,19 +87,20 @@ class Runtime:
         self.registry = bpmn_parser.make_registry()
         self.codec = StateCodec(self.registry)
         self.script_engine = make_script_engine(extra_globals=extra_globals, time_limit=script_time_limit)
-        self._specs: dict[int, tuple[Any, dict]] = {}
+        self._specs: dict[tuple[int, int], tuple[Any, dict]] = {}
         self._lock = threading.Lock()
 
     # -- specs ------------------------------------------------------------------------------------------
     def specs(self, definition: DefinitionRecord):
+        key = (definition.id, hash(definition.xml))  # an id reused after a delete must not hit a stale spec
         with self._lock:
-            cached = self._specs.get(definition.id)
+            cached = self._specs.get(key)
         if cached is None:
             parsed = bpmn_parser.load_definition(definition.xml, filename=f"{definition.process_key}.bpmn")
             cached = parsed.specs[definition.process_key]
             _connect_loops(cached)
             with self._lock:
-                self._specs[definition.id] = cached
+                self._specs[key] = cached
         return cached
 
     # -- lifecycle --------------------------------------------------------------------------------------

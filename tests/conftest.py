@@ -102,6 +102,7 @@ def reset_dynamic() -> None:
         HumanTaskCandidate,
         JsonData,
         Message,
+        ProcessDefinition,
         ProcessInstance,
         Timer,
         WorkflowPart,
@@ -139,6 +140,7 @@ def reset_dynamic() -> None:
     s.execute(update(ProcessInstance).values(parent_instance_id=None, directive_id=None))
     s.execute(delete(Document).where(Document.issuing_instance_id.is_not(None)))
     s.execute(delete(ProcessInstance))
+    s.execute(delete(ProcessDefinition).where(ProcessDefinition.version > 1))  # versions a test deployed
     s.execute(delete(DocumentCounter))
     codes = {o.code: o.id for o in s.scalars(select(Organisation))}
     for item in data.COUNTERS:

@@ -219,6 +219,17 @@ def test_concurrent_completion_with_crashes(server):
             r = api(base, staff_tokens[school.id][0], "GET", f"/api/instances/{rows[0].instance_id}")
             assert r.status_code == 200  # every instance still loads
 
+        # messages between instances: each school's plan was delivered once and filed once, none pending
+        from models.workflow import Message
+
+        db.session.expire_all()
+        starts = db.session.scalars(select(Message).where(Message.name == "implement_directive")).all()
+        assert len(starts) == len(schools) and all(m.status == "delivered" for m in starts)
+        per_school = Counter(
+            db.session.scalars(select(ProcessInstance.org_id).where(ProcessInstance.process_key == "school_plan"))
+        )
+        assert per_school == dict.fromkeys((s.id for s in schools), 1)
+
         # the timer worker: killed while the follow-up deadline is due, restarted; the timer fires once
         flask = [sys.executable, "-m", "flask"]
         worker = subprocess.Popen(
