@@ -23,6 +23,7 @@ class Org:
     place: str | None = None
     school_level: str | None = None
     ward_id: int | None = None
+    managing_body: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class HumanTaskRecord:
     candidate_users: tuple[int, ...]
     due_at: datetime | None
     org_id: int
+    created_at: datetime | None = None
 
 
 @dataclass
@@ -169,6 +171,7 @@ class IncidentRecord:
     status: str
     instance_id: int | None
     involved_org_ids: tuple[int, ...] = ()
+    occurred_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -219,6 +222,55 @@ class SubmissionRecord:
     returns: int
 
 
+@dataclass(frozen=True)
+class Tt124CycleRecord:
+    id: int
+    receiver_id: int
+    year: int
+    start: date
+    end: date
+    register_due: date
+    submit_due: date
+
+
+@dataclass(frozen=True)
+class Tt124ParticipationRecord:
+    id: int
+    cycle_id: int
+    school_id: int
+    eligible: bool
+    instance_id: int | None
+    status: str
+    registration: dict
+    registered_at: datetime | None
+    registered_on_time: bool | None
+    findings: list
+    flagged_incident_ids: tuple[int, ...]
+    meeting: dict
+    submitted_at: datetime | None
+    dossier_document_id: int | None
+
+
+@dataclass(frozen=True)
+class Tt124EvidenceRecord:
+    id: int
+    criterion: int
+    description: str
+    reference: str
+    evidence_date: date | None
+
+
+@dataclass(frozen=True)
+class IncidentFact:
+    """An incident as the Circular 124 checklist reads it."""
+
+    id: int
+    category: str
+    severity: str
+    occurred_at: datetime
+    status: str
+
+
 class Store(Protocol):
     """One unit of work over the database: every method joins the current transaction; commit() ends it."""
 
@@ -247,6 +299,8 @@ class Store(Protocol):
         deployed_by: int | None,
         source: str,
     ) -> DefinitionRecord: ...
+    def definition_version(self, process_key: str, version: int) -> DefinitionRecord | None: ...
+    def definition_versions(self, process_key: str) -> list[DefinitionRecord]: ...
 
     # instances and their state
     def create_instance(
@@ -268,6 +322,8 @@ class Store(Protocol):
     def finish_instance(self, instance_id: int, status: str, at: datetime) -> None: ...
     def set_instance_summary(self, instance_id: int, summary: dict) -> None: ...
     def find_instance(self, org_id: int, directive_id: int, process_key: str | None = None) -> int | None: ...
+    def running_instances(self, process_key: str) -> list[InstanceRecord]: ...
+    def set_instance_definition(self, instance_id: int, definition_id: int) -> None: ...
 
     # inbox projection
     def human_task(self, task_id: int) -> HumanTaskRecord | None: ...
@@ -275,6 +331,17 @@ class Store(Protocol):
     def add_human_task(self, instance_id: int, task: NewHumanTask, at: datetime) -> int: ...
     def close_human_task(self, task_id: int, status: str, by_user: int | None, at: datetime) -> None: ...
     def set_assignee(self, task_id: int, user_id: int | None) -> None: ...
+    def update_human_task(
+        self,
+        task_id: int,
+        *,
+        name: str,
+        org_id: int,
+        candidates: list[tuple[int, str]],
+        candidate_users: list[int],
+        due_at: datetime | None,
+        release_claim: bool,
+    ) -> None: ...
     def last_completion(self, instance_id: int, bpmn_id: str) -> int | None: ...
 
     # timers
@@ -328,6 +395,35 @@ class Store(Protocol):
     def set_compilation_document(self, period_id: int, org_id: int, document_id: int) -> None: ...
     def set_open_task_due(self, instance_id: int, bpmn_id: str, due: datetime) -> None: ...
     def incident_counts(self, school_id: int, start: datetime, end: datetime) -> dict[tuple[str, str], int]: ...
+
+    # Circular 124
+    def tt124_overrides(self) -> dict[int, tuple[bool, str]]: ...
+    def set_tt124_override(
+        self, school_id: int, eligible: bool | None, reason: str, by: int | None, at: datetime
+    ) -> None: ...
+    def create_tt124_cycle(
+        self, receiver_id: int, year: int, start: date, end: date, register_due: date, submit_due: date, by: int | None
+    ) -> Tt124CycleRecord: ...
+    def tt124_cycle(self, cycle_id: int) -> Tt124CycleRecord: ...
+    def create_tt124_participation(self, cycle_id: int, school_id: int, eligible: bool, note: str) -> int: ...
+    def tt124_participation(self, cycle_id: int, school_id: int) -> Tt124ParticipationRecord | None: ...
+    def tt124_running_participations(self, school_id: int, on: date) -> list[Tt124ParticipationRecord]: ...
+    def set_tt124_participation(self, participation_id: int, **fields: Any) -> None: ...
+    def add_tt124_evidence(
+        self,
+        participation_id: int,
+        criterion: int,
+        description: str,
+        reference: str,
+        on: date | None,
+        by: int | None,
+        at: datetime,
+    ) -> int: ...
+    def tt124_evidence(self, participation_id: int) -> list[Tt124EvidenceRecord]: ...
+    def add_tt124_file(
+        self, participation_id: int, kind: str, filename: str, data: bytes, document_id: int | None, at: datetime
+    ) -> int: ...
+    def disqualifying_incidents(self, school_id: int, start: datetime, end: datetime) -> list[IncidentFact]: ...
 
     # audit
     def audit(

@@ -75,11 +75,13 @@ class Cascade:
         source: str,
         known_roles: set[str],
         only_if_changed: bool = False,
+        known_messages: set[str] | None = None,
     ) -> list[DefinitionRecord]:
         """Validate a BPMN file and store each of its processes as a new version; running instances keep
-        the version they started on. Raises DefinitionError naming every problem; nothing is stored then."""
+        the version they started on. Raises DefinitionError naming every problem; nothing is stored then.
+        With `known_messages` (names other deployed processes catch) every message thrown needs a catcher."""
         parsed = bpmn_parser.load_definition(xml, filename=source)
-        problems = validate_definition(parsed, known_roles=known_roles)
+        problems = validate_definition(parsed, known_roles=known_roles, known_messages=known_messages)
         if problems:
             raise DefinitionError(f"{source}: {len(problems)} problem(s)", problems)
         digest = hashlib.sha256(parsed.xml).hexdigest()
@@ -298,6 +300,16 @@ class Cascade:
         from engine.reporting_services import request_extension
 
         request_extension(self, store, actor, period_id, until, reason)
+
+    def open_tt124_cycle(self, store: Store, actor: Actor, receiver_id: int, year: int) -> int:
+        from engine.tt124_services import open_cycle
+
+        return open_cycle(self, store, actor, receiver_id, year)
+
+    def set_tt124_eligibility(self, store: Store, actor: Actor, school_id: int, eligible: bool | None, reason: str):
+        from engine.tt124_services import set_eligibility
+
+        set_eligibility(store, actor, school_id, eligible, reason)
 
     def deliver_emails(self, store: Store, send, limit: int = 100) -> int:
         """Send queued e-mail with `send(to, subject, body)`; failures retry with back-off (1, 2, 4… min)."""
@@ -681,6 +693,15 @@ def _register_reporting() -> None:
 
 
 _register_reporting()
+
+
+def _register_tt124() -> None:
+    from engine.tt124_services import HANDLERS
+
+    SERVICE_HANDLERS.update(HANDLERS)
+
+
+_register_tt124()
 
 
 def _home_org(store: Store, actor: Actor) -> int:

@@ -28,16 +28,29 @@ UNSUPPORTED = {
     "adHocSubProcess": "ad-hoc sub-processes do not run in SpiffWorkflow 3.2 (engine-notes §1.2)",
     "businessRuleTask": "business rule tasks need DMN, which Cascade does not deploy",
     "complexGateway": "complex gateways are not supported",
+    "receiveTask": (
+        "receive tasks never get Cascade's messages (SpiffWorkflow's Camunda parser gives them another kind of "
+        "message definition, engine-notes §1.2); use an intermediate message catch event"
+    ),
+    "sendTask": (
+        "send tasks send the whole task data as the payload (engine-notes §1.2); use an intermediate message "
+        "throw event with camunda:expression"
+    ),
+    "task": "an untyped task waits for a person but nobody gets it in an inbox; use a user task with a candidate group",
+    "manualTask": "a manual task waits for a person but nobody gets it in an inbox; use a user task (candidate group)",
 }
 KNOWN_CONSTRAINTS = ("required", "readonly", "min", "max", "minlength", "maxlength")
 _FIELD_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
-def validate_definition(definition: Any, *, known_roles: set[str]) -> list[Problem]:
+def validate_definition(
+    definition: Any, *, known_roles: set[str], known_messages: set[str] | None = None
+) -> list[Problem]:
     """Every problem that would stop this definition from running as intended; [] when it can be deployed.
 
     `definition` is a parser.Definition or the file's bytes/str (a file that fails to load gives its
-    load problems, after any unsupported constructs found in its XML).
+    load problems, after any unsupported constructs found in its XML). With `known_messages` (the message
+    names other deployed processes catch), every message thrown must have a catcher here or there.
     """
     from engine.parser import load_definition
 
@@ -50,12 +63,16 @@ def validate_definition(definition: Any, *, known_roles: set[str]) -> list[Probl
         except DefinitionError as exc:
             return exc.problems or [Problem(None, str(exc))]
         problems += _xml_problems(root)
+        if known_messages is not None:
+            problems += _catcher_problems(root, known_messages)
         try:
             definition = load_definition(definition)
         except DefinitionError as exc:
             return _unique(problems + (exc.problems or [Problem(None, str(exc))]))
     else:
         problems += _xml_problems(definition.root)
+        if known_messages is not None:
+            problems += _catcher_problems(definition.root, known_messages)
     problems += _spec_problems(definition, known_roles)
     return _unique(problems)
 
@@ -103,6 +120,81 @@ def _xml_problems(root: etree._Element) -> list[Problem]:
     out += _timer_problems(root)
     out += _message_throw_problems(root)
     out += _loop_problems(root)
+    out += _boundary_on_loop_problems(root)
+    return out
+
+
+def _boundary_on_loop_problems(root: etree._Element) -> list[Problem]:
+    """An interrupting boundary event on a standard-loop sub-process crashes SpiffWorkflow 3.2 when it fires."""
+    looped = {
+        node.get("id")
+        for node in root.iter(B + "subProcess", B + "transaction", B + "callActivity")
+        if node.find(B + "standardLoopCharacteristics") is not None
+    }
+    out = []
+    for event in root.iter(B + "boundaryEvent"):
+        if event.get("attachedToRef") in looped and event.get("cancelActivity", "true") != "false":
+            out.append(
+                Problem(
+                    event.get("id"),
+                    f"an interrupting boundary event on the looped sub-process '{event.get('attachedToRef')}' "
+                    "crashes the engine when it fires; make it non-interrupting or wait with an event-based "
+                    "gateway inside the loop",
+                )
+            )
+    return out
+
+
+def _message_names(root: etree._Element) -> dict[str, str]:
+    """bpmn:message id → name."""
+    return {m.get("id"): m.get("name") or m.get("id") for m in root.iter(B + "message") if m.get("id")}
+
+
+def _event_message(event: etree._Element, names: dict[str, str]) -> str | None:
+    definition = event.find(B + "messageEventDefinition")
+    if definition is None:
+        return None
+    ref = definition.get("messageRef")
+    return names.get(ref, ref) if ref else None
+
+
+def thrown_messages(root: etree._Element) -> dict[str, str]:
+    """Message name → id of an element that throws it (intermediate throw or end event)."""
+    names = _message_names(root)
+    out: dict[str, str] = {}
+    for event in root.iter(B + "intermediateThrowEvent", B + "endEvent"):
+        name = _event_message(event, names)
+        if name:
+            out.setdefault(name, event.get("id"))
+    return out
+
+
+def caught_messages(root: etree._Element) -> set[str]:
+    """Names of the messages this file waits for (start, intermediate catch and boundary events)."""
+    names = _message_names(root)
+    out = set()
+    for event in root.iter(B + "startEvent", B + "intermediateCatchEvent", B + "boundaryEvent"):
+        name = _event_message(event, names)
+        if name:
+            out.add(name)
+    return out
+
+
+def _catcher_problems(root: etree._Element, known_messages: set[str]) -> list[Problem]:
+    caught = caught_messages(root) | set(known_messages)
+    out = []
+    names = _message_names(root)
+    for event in root.iter(B + "intermediateThrowEvent", B + "endEvent"):
+        name = _event_message(event, names)
+        if name and name not in caught:
+            out.append(
+                Problem(
+                    event.get("id"),
+                    f"message '{name}' is thrown but no deployed process (nor this file) catches it",
+                )
+            )
+        elif event.find(B + "messageEventDefinition") is not None and not name:
+            out.append(Problem(event.get("id"), "message throw names no message (messageRef)"))
     return out
 
 
@@ -221,6 +313,14 @@ def _loop_problems(root: etree._Element) -> list[Problem]:
     out = []
     for loop in root.iter(B + "multiInstanceLoopCharacteristics"):
         element = _owner_id(loop.getparent()) if loop.getparent() is not None else None
+        if loop.find(B + "loopDataInputRef") is not None or loop.find(B + "inputDataItem") is not None:
+            out.append(
+                Problem(
+                    element,
+                    "multi-instance over loopDataInputRef/inputDataItem is refused by the Camunda parser "
+                    "(engine-notes §1.2); use camunda:collection and camunda:elementVariable",
+                )
+            )
         cardinality = loop.find(B + "loopCardinality")
         if cardinality is not None and not re.fullmatch(r"\s*\d+\s*", cardinality.text or ""):
             out.append(

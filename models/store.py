@@ -15,6 +15,7 @@ from engine.ports import (
     DocumentRecord,
     EmailRecord,
     HumanTaskRecord,
+    IncidentFact,
     IncidentRecord,
     InstanceRecord,
     MessageRecord,
@@ -25,6 +26,9 @@ from engine.ports import (
     PeriodRecord,
     RegimeRecord,
     SubmissionRecord,
+    Tt124CycleRecord,
+    Tt124EvidenceRecord,
+    Tt124ParticipationRecord,
     UserRecord,
 )
 from engine.state import StateChanges, StoredState, TaskRow
@@ -33,6 +37,7 @@ from models.document import Document, DocumentCounter, DocumentRecipient, Docume
 from models.incident import EmailMessage, Incident, IncidentAttachment, IncidentUpdate, Notification
 from models.org import Organisation, User, UserRole
 from models.report import Holiday, ReportCompilation, ReportingRegime, ReportPeriod, ReportSubmission
+from models.tt124 import Tt124Cycle, Tt124Evidence, Tt124File, Tt124Override, Tt124Participation
 from models.workflow import (
     AuditEvent,
     HumanTask,
@@ -61,6 +66,7 @@ def org_record(o: Organisation) -> Org:
         place=o.place,
         school_level=o.school_level,
         ward_id=o.ward_id,
+        managing_body=o.managing_body,
     )
 
 
@@ -103,6 +109,7 @@ def task_record(t: HumanTask) -> HumanTaskRecord:
         candidate_users=tuple(t.candidate_users or ()),
         due_at=t.due_at,
         org_id=t.org_id,
+        created_at=t.created_at,
     )
 
 
@@ -199,6 +206,22 @@ class SqlStore:
         self.session.add(row)
         self.session.flush()
         return definition_record(row)
+
+    def definition_version(self, process_key: str, version: int) -> DefinitionRecord | None:
+        d = self.session.scalars(
+            select(ProcessDefinition).where(
+                ProcessDefinition.process_key == process_key, ProcessDefinition.version == version
+            )
+        ).first()
+        return definition_record(d) if d else None
+
+    def definition_versions(self, process_key: str) -> list[DefinitionRecord]:
+        rows = self.session.scalars(
+            select(ProcessDefinition)
+            .where(ProcessDefinition.process_key == process_key)
+            .order_by(ProcessDefinition.version)
+        )
+        return [definition_record(d) for d in rows]
 
     # instances --------------------------------------------------------------------------------------
     def create_instance(
@@ -349,6 +372,18 @@ class SqlStore:
             stmt = stmt.where(ProcessInstance.process_key == process_key)
         return self.session.scalars(stmt.order_by(ProcessInstance.id).limit(1)).first()
 
+    def running_instances(self, process_key: str) -> list[InstanceRecord]:
+        rows = self.session.scalars(
+            select(ProcessInstance)
+            .where(ProcessInstance.process_key == process_key, ProcessInstance.status == "running")
+            .order_by(ProcessInstance.id)
+        )
+        return [instance_record(i) for i in rows]
+
+    def set_instance_definition(self, instance_id: int, definition_id: int) -> None:
+        self.session.get(ProcessInstance, instance_id).definition_id = definition_id
+        self.session.flush()
+
     # inbox ------------------------------------------------------------------------------------------
     def human_task(self, task_id: int) -> HumanTaskRecord | None:
         t = self.session.get(HumanTask, task_id, populate_existing=True)
@@ -385,6 +420,14 @@ class SqlStore:
 
     def set_assignee(self, task_id: int, user_id: int | None) -> None:
         self.session.get(HumanTask, task_id).assignee_id = user_id
+
+    def update_human_task(self, task_id, *, name, org_id, candidates, candidate_users, due_at, release_claim) -> None:
+        row = self.session.get(HumanTask, task_id)
+        row.name, row.org_id, row.candidate_users, row.due_at = name[:300], org_id, list(candidate_users), due_at
+        row.candidates = [HumanTaskCandidate(org_id=o, role=r) for o, r in candidates]
+        if release_claim:
+            row.assignee_id = None
+        self.session.flush()
 
     def last_completion(self, instance_id: int, bpmn_id: str) -> int | None:
         return self.session.scalars(
@@ -574,6 +617,7 @@ class SqlStore:
             status=i.status,
             instance_id=i.instance_id,
             involved_org_ids=tuple(i.involved_org_ids or ()),
+            occurred_at=i.occurred_at,
         )
 
     def set_incident(self, incident_id: int, **fields) -> None:
@@ -758,6 +802,162 @@ class SqlStore:
             )
         ):
             task.due_at = due
+
+    # Circular 124 ----------------------------------------------------------------------------------------
+    def tt124_overrides(self) -> dict[int, tuple[bool, str]]:
+        return {o.school_id: (o.eligible, o.reason) for o in self.session.scalars(select(Tt124Override))}
+
+    def set_tt124_override(self, school_id: int, eligible: bool | None, reason: str, by: int | None, at: datetime):
+        row = self.session.get(Tt124Override, school_id)
+        if eligible is None:
+            if row is not None:
+                self.session.delete(row)
+            return
+        if row is None:
+            row = Tt124Override(school_id=school_id)
+            self.session.add(row)
+        row.eligible, row.reason, row.set_by_id, row.set_at = eligible, reason, by, at
+
+    @staticmethod
+    def _tt124_cycle(c: Tt124Cycle) -> Tt124CycleRecord:
+        return Tt124CycleRecord(
+            id=c.id,
+            receiver_id=c.receiver_id,
+            year=c.year,
+            start=c.start,
+            end=c.end,
+            register_due=c.register_due,
+            submit_due=c.submit_due,
+        )
+
+    def create_tt124_cycle(self, receiver_id, year, start, end, register_due, submit_due, by) -> Tt124CycleRecord:
+        row = Tt124Cycle(
+            receiver_id=receiver_id,
+            year=year,
+            start=start,
+            end=end,
+            register_due=register_due,
+            submit_due=submit_due,
+            opened_by_id=by,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return self._tt124_cycle(row)
+
+    def tt124_cycle(self, cycle_id: int) -> Tt124CycleRecord:
+        return self._tt124_cycle(self.session.get(Tt124Cycle, cycle_id))
+
+    @staticmethod
+    def _tt124_participation(p: Tt124Participation) -> Tt124ParticipationRecord:
+        return Tt124ParticipationRecord(
+            id=p.id,
+            cycle_id=p.cycle_id,
+            school_id=p.school_id,
+            eligible=p.eligible,
+            instance_id=p.instance_id,
+            status=p.status,
+            registration=dict(p.registration or {}),
+            registered_at=p.registered_at,
+            registered_on_time=p.registered_on_time,
+            findings=list(p.findings or []),
+            flagged_incident_ids=tuple(p.flagged_incident_ids or ()),
+            meeting=dict(p.meeting or {}),
+            submitted_at=p.submitted_at,
+            dossier_document_id=p.dossier_document_id,
+        )
+
+    def create_tt124_participation(self, cycle_id: int, school_id: int, eligible: bool, note: str) -> int:
+        row = Tt124Participation(
+            cycle_id=cycle_id,
+            school_id=school_id,
+            eligible=eligible,
+            eligibility_note=note[:500],
+            status="open" if eligible else "excluded",
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def tt124_participation(self, cycle_id: int, school_id: int) -> Tt124ParticipationRecord | None:
+        row = self.session.scalars(
+            select(Tt124Participation).where(
+                Tt124Participation.cycle_id == cycle_id, Tt124Participation.school_id == school_id
+            )
+        ).first()
+        return self._tt124_participation(row) if row else None
+
+    def tt124_running_participations(self, school_id: int, on: date) -> list[Tt124ParticipationRecord]:
+        rows = self.session.scalars(
+            select(Tt124Participation)
+            .join(Tt124Cycle)
+            .join(ProcessInstance, ProcessInstance.id == Tt124Participation.instance_id)
+            .where(
+                Tt124Participation.school_id == school_id,
+                Tt124Cycle.start <= on,
+                Tt124Cycle.end >= on,
+                ProcessInstance.status == "running",
+            )
+            .order_by(Tt124Participation.id)
+        )
+        return [self._tt124_participation(p) for p in rows]
+
+    def set_tt124_participation(self, participation_id: int, **fields) -> None:
+        row = self.session.get(Tt124Participation, participation_id)
+        for key, value in fields.items():
+            setattr(row, key, value)
+        self.session.flush()
+
+    def add_tt124_evidence(self, participation_id, criterion, description, reference, on, by, at) -> int:
+        row = Tt124Evidence(
+            participation_id=participation_id,
+            criterion=criterion,
+            description=description,
+            reference=reference[:300],
+            evidence_date=on,
+            added_by_id=by,
+            added_at=at,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def tt124_evidence(self, participation_id: int) -> list[Tt124EvidenceRecord]:
+        return [
+            Tt124EvidenceRecord(
+                id=e.id,
+                criterion=e.criterion,
+                description=e.description,
+                reference=e.reference,
+                evidence_date=e.evidence_date,
+            )
+            for e in self.session.scalars(
+                select(Tt124Evidence)
+                .where(Tt124Evidence.participation_id == participation_id)
+                .order_by(Tt124Evidence.id)
+            )
+        ]
+
+    def add_tt124_file(self, participation_id, kind, filename, data, document_id, at) -> int:
+        row = Tt124File(
+            participation_id=participation_id,
+            kind=kind,
+            filename=filename[:255],
+            size=len(data),
+            data=data,
+            document_id=document_id,
+            created_at=at,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def disqualifying_incidents(self, school_id: int, start: datetime, end: datetime) -> list[IncidentFact]:
+        from models.reporting import disqualifying_incidents
+
+        return [
+            IncidentFact(id=i.id, category=i.category, severity=i.severity, occurred_at=i.occurred_at, status=i.status)
+            for i in disqualifying_incidents(school_id, start, end)
+        ]
 
     # audit ------------------------------------------------------------------------------------------
     def audit(self, actor: Actor, action: str, *, instance_id=None, detail=None, at: datetime) -> None:

@@ -56,13 +56,23 @@ def _make_app(backend: str, tmp_path_factory):
         {"TESTING": True, "SQLALCHEMY_DATABASE_URI": uri, "SERVER_NAME": "localhost", "WTF_CSRF_ENABLED": True}
     )
     with app.app_context():
-        db.drop_all()
+        _empty_database(db)
         db.create_all()
         from seed import run
 
         run()
     _APPS[backend] = app
     return app
+
+
+def _empty_database(db) -> None:
+    """Drop every table, including ones a newer or older checkout left behind in the shared test database."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+    else:
+        db.drop_all()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -94,8 +104,10 @@ def reset_dynamic() -> None:
     from models import db
     from models.document import Document, DocumentCounter, DocumentRecipient, DocumentRelation
     from models.incident import EmailMessage, Incident, IncidentAttachment, IncidentUpdate, Notification
+    from models.modeller import ProcessDraft
     from models.org import ApiToken, Organisation
     from models.report import ReportCompilation, ReportPeriod, ReportSubmission
+    from models.tt124 import Tt124Cycle, Tt124Evidence, Tt124File, Tt124Override, Tt124Participation
     from models.workflow import (
         AuditEvent,
         HumanTask,
@@ -112,6 +124,12 @@ def reset_dynamic() -> None:
 
     s = db.session
     for model in (
+        ProcessDraft,
+        Tt124File,
+        Tt124Evidence,
+        Tt124Participation,
+        Tt124Cycle,
+        Tt124Override,
         ReportCompilation,
         ReportSubmission,
         ReportPeriod,

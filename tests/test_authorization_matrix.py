@@ -78,6 +78,15 @@ def build_world(app, browser):
     submission = db.session.scalars(
         select(ReportSubmission).where(ReportSubmission.period_id == period_id, ReportSubmission.school_id == a.id)
     ).one()
+    from models.tt124 import Tt124Participation
+    from tests.reporting_walk import token_actor
+    from web.deps import cascade, store
+
+    cycle_id = cascade().open_tt124_cycle(store(), token_actor("pgddt.cttt"), org("cp-pgddt").id, 2022)
+    cascade().deliver_messages(store())
+    participation = db.session.scalars(
+        select(Tt124Participation).where(Tt124Participation.cycle_id == cycle_id, Tt124Participation.school_id == a.id)
+    ).one()
     principal = db.session.scalars(select(User).where(User.username == "thcs-suoikhoang.ht")).one()
     notification = db.session.scalars(select(Notification).where(Notification.user_id == principal.id)).first()
     return {
@@ -89,6 +98,8 @@ def build_world(app, browser):
         "submission_id": submission.id,
         "period_id": period_id,
         "notification_id": notification.id if notification else 0,
+        "cycle_id": cycle_id,
+        "participation_id": participation.id,
     }
 
 
@@ -145,8 +156,10 @@ def test_the_owners_do_see_them(app, browser):
             f"/incidents/{ids['incident_id']}",
             f"/incidents/{ids['incident_id']}/attachments/{ids['attachment_id']}",
             f"/reports/submissions/{ids['submission_id']}",
+            f"/tt124/schools/{ids['participation_id']}",
         ):
             assert principal.get(path).status_code == 200, path
         cttt = browser("pgddt.cttt")
         assert cttt.get(f"/reports/periods/{ids['period_id']}").status_code == 200
+        assert cttt.get(f"/tt124/cycles/{ids['cycle_id']}/rollups.json").status_code == 200
         assert "Trần Thị Bình" in cttt.get(f"/incidents/{ids['incident_id']}").get_data(as_text=True)

@@ -45,7 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
         clock.start_at(datetime.fromisoformat(app.config["CLOCK_START"]))
     app.extensions["cascade"] = Cascade()
 
-    from web import api, auth, documents, errors, inbox, incidents, processes, reports
+    from web import api, auth, documents, downloads, errors, inbox, incidents, modeller, processes, reports, tt124
     from web.cli import register_cli
     from web.filters import register_filters
 
@@ -53,8 +53,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(inbox.bp)
     app.register_blueprint(processes.bp)
     app.register_blueprint(documents.bp)
+    app.register_blueprint(downloads.bp)
     app.register_blueprint(incidents.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(tt124.bp)
+    app.register_blueprint(modeller.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # token-authenticated, no cookies
     errors.register(app)

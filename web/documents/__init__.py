@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, g, render_template
 from flask_login import login_required
+from sqlalchemy import select
 
 from engine.clock import clock
 from engine.documents import PURPOSES, place_date_line, recipient_lines, signature_block
 from models import cascade as cascade_model
 from models import db
 from models.document import Document
+from models.report import ReportCompilation
 from web import queries
 from web.deps import current_actor
 
@@ -50,6 +52,10 @@ def show(document_id: int):
         place_line=place_line,
         relations=cascade_model.parent_documents(document),
         purposes=PURPOSES,
+        has_compilation=db.session.scalar(
+            select(ReportCompilation.id).where(ReportCompilation.document_id == document.id).limit(1)
+        )
+        is not None,
     )
 
 

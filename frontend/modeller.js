@@ -1,0 +1,233 @@
+// Cascade's BPMN modeller page: bpmn-js with the Camunda 7 properties panel, Cascade's roles offered on user
+// tasks, the bpmnlint overlay, and save draft / validate / deploy / download against the server.
+//
+// Everything the page needs arrives through data- attributes of #modeller (no inline scripts: the CSP
+// allows scripts from 'self' only); requests carry the CSRF token in the X-CSRFToken header.
+
+import 'bpmn-js/dist/assets/diagram-js.css';
+import 'bpmn-js/dist/assets/bpmn-js.css';
+import 'bpmn-js/dist/assets/bpmn-font/css/bpmn.css';
+import '@bpmn-io/properties-panel/dist/assets/properties-panel.css';
+import 'bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css';
+import './cascade-bpmn.css';
+
+import BpmnModeler from 'bpmn-js/lib/Modeler';
+import {
+  BpmnPropertiesPanelModule,
+  BpmnPropertiesProviderModule,
+  CamundaPlatformPropertiesProviderModule
+} from 'bpmn-js-properties-panel';
+import CamundaBehaviorsModule from 'camunda-bpmn-js-behaviors/lib/camunda-platform';
+import camundaModdle from 'camunda-bpmn-moddle/resources/camunda.json';
+import lintModule from 'bpmn-js-bpmnlint';
+import bpmnlintConfig from 'virtual:bpmnlint-config';
+
+import CascadeRolesModule from './roles-provider.js';
+
+function data(root, name, fallback = null) {
+  const value = root.dataset[name];
+  return value === undefined ? fallback : value;
+}
+
+async function request(url, { method = 'GET', body, csrf } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+  }
+  if (csrf) {
+    headers['X-CSRFToken'] = csrf;
+  }
+  const response = await fetch(url, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'same-origin'
+  });
+  let payload = {};
+  try {
+    payload = await response.json();
+  } catch (e) {
+    payload = { message: response.statusText };
+  }
+  return { ok: response.ok, status: response.status, payload };
+}
+
+function start(root) {
+  const roles = JSON.parse(data(root, 'roles', '[]'));
+  const csrf = data(root, 'csrf');
+  const status = document.getElementById('modeller-status');
+  const problemsList = document.getElementById('modeller-problems');
+
+  const modeler = new BpmnModeler({
+    container: document.getElementById('modeller-canvas'),
+    propertiesPanel: { parent: document.getElementById('modeller-properties') },
+    additionalModules: [
+      BpmnPropertiesPanelModule,
+      BpmnPropertiesProviderModule,
+      CamundaPlatformPropertiesProviderModule,
+      CamundaBehaviorsModule,
+      CascadeRolesModule,
+      lintModule
+    ],
+    moddleExtensions: { camunda: camundaModdle },
+    cascadeRoles: roles,
+    linting: { bpmnlint: bpmnlintConfig, active: true }
+  });
+  window.cascadeModeler = modeler; // for tests and the browser console
+
+  let dirty = false;
+  let loaded = false;
+  modeler.on('commandStack.changed', () => {
+    if (loaded) {
+      dirty = true;
+      root.dataset.dirty = 'true';
+    }
+  });
+  window.addEventListener('beforeunload', event => {
+    if (dirty) {
+      event.preventDefault();
+      event.returnValue = '';
+    }
+  });
+
+  function say(text, kind = 'info') {
+    status.textContent = text;
+    status.className = `modeller-status ${kind}`;
+  }
+
+  function showProblems(problems, warnings = []) {
+    problemsList.replaceChildren();
+    const all = [
+      ...problems.map(p => ({ ...p, kind: 'error' })),
+      ...warnings.map(p => ({ ...p, kind: 'warning' }))
+    ];
+    for (const problem of all) {
+      const item = document.createElement('li');
+      item.className = problem.kind;
+      if (problem.element) {
+        const link = document.createElement('button');
+        link.type = 'button';
+        link.className = 'link element-ref';
+        link.textContent = problem.element;
+        link.addEventListener('click', () => focusElement(problem.element));
+        item.append(link, document.createTextNode(`: ${problem.message}`));
+      } else {
+        item.textContent = problem.message;
+      }
+      problemsList.append(item);
+    }
+    root.dataset.problems = String(problems.length);
+  }
+
+  function focusElement(id) {
+    const registry = modeler.get('elementRegistry');
+    const canvas = modeler.get('canvas');
+    const element = registry.get(id);
+    if (!element) {
+      return;
+    }
+    const plane = canvas.findRoot(element);
+    if (plane && plane !== canvas.getRootElement()) {
+      canvas.setRootElement(plane);
+    }
+    modeler.get('selection').select(element);
+    canvas.scrollToElement(element);
+  }
+
+  async function currentXml() {
+    const { xml } = await modeler.saveXML({ format: true });
+    return xml;
+  }
+
+  async function post(url, extra = {}) {
+    const xml = await currentXml();
+    return request(url, { method: 'POST', body: { xml, ...extra }, csrf });
+  }
+
+  async function load() {
+    const response = await fetch(data(root, 'xmlUrl'), { credentials: 'same-origin' });
+    const xml = await response.text();
+    try {
+      const { warnings } = await modeler.importXML(xml);
+      const canvas = modeler.get('canvas');
+      canvas.zoom('fit-viewport', 'auto');
+      const fitted = new Set([canvas.getRootElement().id]);
+      modeler.on('root.set', ({ element }) => {
+        if (!fitted.has(element.id)) {
+          fitted.add(element.id);
+          canvas.zoom('fit-viewport', 'auto');
+        }
+      });
+      if (warnings.length) {
+        say(`Đã mở, có ${warnings.length} cảnh báo khi đọc tệp | Opened with ${warnings.length} import warning(s)`, 'warning');
+        showProblems([], warnings.map(w => ({ element: null, message: w.message })));
+      } else {
+        say(data(root, 'loadedText', 'Đã mở | Opened'));
+      }
+      requestAnimationFrame(() => {
+        loaded = true;
+        root.dataset.ready = 'true';
+      });
+    } catch (err) {
+      say(`Không mở được sơ đồ | Cannot open the diagram: ${err.message}`, 'error');
+      root.dataset.ready = 'error';
+    }
+  }
+
+  document.getElementById('modeller-save').addEventListener('click', async () => {
+    say('Đang lưu… | Saving…');
+    const { ok, payload } = await post(data(root, 'saveUrl'));
+    if (ok) {
+      dirty = false;
+      root.dataset.dirty = 'false';
+      say(payload.message, 'success');
+    } else {
+      say(payload.message || 'Lỗi | Error', 'error');
+    }
+  });
+
+  document.getElementById('modeller-validate').addEventListener('click', async () => {
+    say('Đang kiểm tra… | Validating…');
+    const { ok, payload } = await post(data(root, 'validateUrl'));
+    showProblems(payload.problems || [], payload.warnings || []);
+    say(payload.message, ok && !(payload.problems || []).length ? 'success' : 'error');
+    root.dataset.validated = ok ? 'ok' : 'problems';
+  });
+
+  document.getElementById('modeller-deploy').addEventListener('click', async () => {
+    const note = document.getElementById('modeller-note');
+    say('Đang triển khai… | Deploying…');
+    const { ok, payload } = await post(data(root, 'deployUrl'), { note: note ? note.value : '' });
+    showProblems(payload.problems || [], payload.warnings || []);
+    if (ok) {
+      dirty = false;
+      root.dataset.dirty = 'false';
+      root.dataset.deployed = String(payload.version);
+      say(payload.message, 'success');
+      const next = document.getElementById('modeller-next');
+      if (payload.migrate_url) {
+        next.href = payload.migrate_url;
+        next.hidden = false;
+      }
+    } else {
+      say(payload.message || 'Lỗi | Error', 'error');
+    }
+  });
+
+  document.getElementById('modeller-download').addEventListener('click', async () => {
+    const xml = await currentXml();
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([xml], { type: 'application/xml' }));
+    link.download = `${data(root, 'processKey', 'diagram')}.bpmn`;
+    document.body.append(link);
+    link.click();
+    link.remove();
+  });
+
+  load();
+}
+
+const root = document.getElementById('modeller');
+if (root) {
+  start(root);
+}

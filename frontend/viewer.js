@@ -1,0 +1,93 @@
+// The diagram on an instance page: the instance's own definition version in a NavigatedViewer, with the
+// elements the engine has completed, is working on (active) or waits in (timers, messages) marked, and
+// the active tasks' assignee and deadline shown on hover. Data comes from the JSON endpoint named in
+// #instance-diagram's data- attributes (no inline scripts under the CSP).
+
+import 'bpmn-js/dist/assets/diagram-js.css';
+import 'bpmn-js/dist/assets/bpmn-js.css';
+import 'bpmn-js/dist/assets/bpmn-font/css/bpmn.css';
+import './cascade-bpmn.css';
+
+import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
+
+const MARKERS = { completed: 'cascade-completed', active: 'cascade-active', waiting: 'cascade-waiting' };
+
+function line(label, value) {
+  const row = document.createElement('div');
+  const key = document.createElement('span');
+  key.className = 'key';
+  key.textContent = `${label}: `;
+  row.append(key, document.createTextNode(value));
+  return row;
+}
+
+async function start(root) {
+  const viewer = new NavigatedViewer({ container: root.querySelector('.diagram-canvas') || root });
+  window.cascadeViewer = viewer;
+  const [xml, state] = await Promise.all([
+    fetch(root.dataset.xmlUrl, { credentials: 'same-origin' }).then(r => r.text()),
+    fetch(root.dataset.stateUrl, { credentials: 'same-origin' }).then(r => r.json())
+  ]);
+  try {
+    await viewer.importXML(xml);
+  } catch (err) {
+    root.dataset.ready = 'error';
+    root.append(document.createTextNode(`Không vẽ được sơ đồ | Cannot draw the diagram: ${err.message}`));
+    return;
+  }
+  const canvas = viewer.get('canvas');
+  const registry = viewer.get('elementRegistry');
+  const overlays = viewer.get('overlays');
+  canvas.zoom('fit-viewport', 'auto');
+  const fitted = new Set([canvas.getRootElement().id]);
+  viewer.on('root.set', ({ element }) => {
+    if (!fitted.has(element.id)) {
+      fitted.add(element.id);
+      canvas.zoom('fit-viewport', 'auto');
+    }
+  });
+  for (const [id, kind] of Object.entries(state.elements || {})) {
+    if (registry.get(id) && MARKERS[kind]) {
+      canvas.addMarker(id, MARKERS[kind]);
+    }
+  }
+  const labels = state.labels || {};
+  let shown = null;
+  viewer.on('element.hover', ({ element }) => {
+    const info = (state.tasks || {})[element.id];
+    if (!info || shown === element.id) {
+      return;
+    }
+    overlays.remove({ type: 'cascade-info' });
+    const box = document.createElement('div');
+    box.className = 'cascade-info';
+    for (const task of info) {
+      if (info.length > 1 || task.name !== element.businessObject.name) {
+        const title = document.createElement('div');
+        title.className = 'task-name';
+        title.textContent = task.name;
+        box.append(title);
+      }
+      box.append(line(labels.assignee || 'Người thực hiện', task.assignee || labels.unassigned || '—'));
+      if (task.candidates) {
+        box.append(line(labels.candidates || 'Ai làm được', task.candidates));
+      }
+      box.append(line(labels.due || 'Hạn', task.due || '—'));
+    }
+    overlays.add(element.id, 'cascade-info', { position: { bottom: -6, left: 0 }, html: box });
+    shown = element.id;
+  });
+  viewer.on('element.out', ({ element }) => {
+    if (shown === element.id) {
+      overlays.remove({ type: 'cascade-info' });
+      shown = null;
+    }
+  });
+  requestAnimationFrame(() => {
+    root.dataset.ready = 'true';
+  });
+}
+
+for (const root of document.querySelectorAll('[data-cascade-viewer]')) {
+  start(root);
+}

@@ -1,0 +1,273 @@
+"""Circular 124 ("An toàn về an ninh, trật tự"): the year's overview with roll-ups per ward, level and year,
+one school's year (registration, evidence, checklist, meeting, dossier files, decision), opening a year, and
+the administrator's eligibility page."""
+
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from engine.clock import clock
+from engine.errors import EngineError, NotAllowedError
+from engine.orgs import resolve_scope
+from engine.tt124 import CRITERIA, DISQUALIFIERS, STATUSES, calendar, eligibility, rollup
+from models import db
+from models.org import Organisation
+from models.tt124 import Tt124Cycle, Tt124File, Tt124Override, Tt124Participation
+from web.deps import cascade, current_actor, store
+from web.inbox import deliver_pending
+
+bp = Blueprint("tt124", __name__, template_folder="templates")
+OPENER_ROLES = {"specialist", "leader", "deputy"}
+CITY_ROLES = {"police", "specialist", "leader", "deputy"}  # who at the city police and UBND TP handles dossiers
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+LEVEL_ORDER = ("MN", "TH", "TH&THCS", "THCS", "THPT")
+
+
+def _city_bodies(receiver_id: int) -> set[int]:
+    """The city police (appraisal) and UBND TP (decision) for the receiver's schools."""
+    s = store()
+    receiver, orgs = s.org(receiver_id), s.orgs()
+    return {i for i in (resolve_scope(k, receiver, orgs) for k in ("city_police", "city_committee")) if i}
+
+
+def _can_see_cycle(cycle: Tt124Cycle) -> bool:
+    actor = current_actor()
+    if actor.is_admin or cycle.receiver_id in actor.org_scope:
+        return True
+    return bool(actor.roles & CITY_ROLES) and bool(actor.org_scope & _city_bodies(cycle.receiver_id))
+
+
+def _can_see(p: Tt124Participation) -> bool:
+    actor = current_actor()
+    if p.school_id in actor.org_scope or _can_see_cycle(p.cycle):
+        return True
+    ward_police = resolve_scope("ward_police", store().org(p.school_id), store().orgs())
+    return ward_police is not None and ward_police in actor.org_scope
+
+
+def _visible_cycles() -> list[Tt124Cycle]:
+    cycles = db.session.scalars(select(Tt124Cycle).order_by(Tt124Cycle.year.desc(), Tt124Cycle.id)).all()
+    return [c for c in cycles if _can_see_cycle(c)]
+
+
+def _participations(cycle_ids: list[int]) -> list[Tt124Participation]:
+    return db.session.scalars(
+        select(Tt124Participation)
+        .where(Tt124Participation.cycle_id.in_(cycle_ids))
+        .options(
+            joinedload(Tt124Participation.school).joinedload(Organisation.ward), joinedload(Tt124Participation.cycle)
+        )
+    ).all()
+
+
+def rollup_row(p: Tt124Participation) -> dict:
+    school = p.school
+    return {
+        "school": school.name,
+        "ward": school.ward.name if school.ward else "—",
+        "level": school.school_level or "—",
+        "year": p.cycle.year,
+        "eligible": p.eligible,
+        "registered": p.registered_at is not None,
+        "registered_on_time": bool(p.registered_on_time),
+        "recognised": p.status == "recognised",
+        "status": p.status,
+    }
+
+
+def _level_rank(level: str | None) -> int:
+    return LEVEL_ORDER.index(level) if level in LEVEL_ORDER else len(LEVEL_ORDER)
+
+
+def _sorted(rows: list[Tt124Participation]) -> list[Tt124Participation]:
+    return sorted(rows, key=lambda p: (not p.eligible, _level_rank(p.school.school_level), p.school.name))
+
+
+def _can_open(receiver_id: int | None = None) -> bool:
+    actor = current_actor()
+    if actor.is_admin:
+        return True
+    return bool(actor.roles & OPENER_ROLES) and (receiver_id is None or receiver_id in actor.org_scope)
+
+
+def _receiver_id() -> int | None:
+    actor = current_actor()
+    org = db.session.get(Organisation, actor.org_id) if actor.org_id else None
+    if org is None:
+        return None
+    return org.parent_id if org.kind == "section" else org.id
+
+
+@bp.route("/tt124")
+@login_required
+def index():
+    cycles = _visible_cycles()
+    home = _receiver_id()
+    home_offers_schools = home is not None and db.session.scalar(
+        select(Organisation.id).where(Organisation.parent_id == home, Organisation.kind == "school").limit(1)
+    )
+    can_open = bool(home_offers_schools) and _can_open(home)
+    if not cycles and not can_open and current_user.org.kind == "school":
+        return redirect(url_for("tt124.mine"))
+    cycle = next((c for c in cycles if str(c.id) == request.args.get("cycle")), cycles[0] if cycles else None)
+    rows = _sorted(_participations([cycle.id])) if cycle else []
+    data = [rollup_row(p) for p in rows]
+    same_office = [c.id for c in cycles if cycle and c.receiver_id == cycle.receiver_id]
+    by_year_rows = [rollup_row(p) for p in _participations(same_office)]
+    return render_template(
+        "tt124/index.html",
+        cycles=cycles,
+        cycle=cycle,
+        rows=rows,
+        by_ward=rollup(data, "ward"),
+        by_level=rollup(data, "level"),
+        by_year=rollup(by_year_rows, "year"),
+        statuses=STATUSES,
+        can_open=can_open,
+        next_year=clock.today().year,
+        cal=calendar(cycle.year) if cycle else None,
+    )
+
+
+@bp.route("/tt124/cycles/<int:cycle_id>/rollups.json")
+@login_required
+def rollups_json(cycle_id: int):
+    cycle = db.session.get(Tt124Cycle, cycle_id)
+    if cycle is None or not _can_see_cycle(cycle):
+        abort(404)
+    data = [rollup_row(p) for p in _sorted(_participations([cycle.id]))]
+    return jsonify(
+        {
+            "cycle": {
+                "id": cycle.id,
+                "year": cycle.year,
+                "start": cycle.start.isoformat(),
+                "end": cycle.end.isoformat(),
+            },
+            "schools": data,
+            "by_ward": rollup(data, "ward"),
+            "by_level": rollup(data, "level"),
+        }
+    )
+
+
+@bp.route("/tt124/open", methods=["POST"])
+@login_required
+def open_cycle():
+    year = request.form.get("year", type=int)
+    home = _receiver_id()
+    if home is None or not _can_open(home):
+        abort(403)
+    if not year or not 2022 <= year <= clock.today().year + 1:
+        flash(_("Năm không hợp lệ."), "error")
+        return redirect(url_for("tt124.index")), 303
+    s = store()
+    try:
+        cycle_id = cascade().open_tt124_cycle(s, current_actor(), home, year)
+    except NotAllowedError:
+        s.rollback()
+        abort(403)
+    except EngineError as exc:
+        s.rollback()
+        flash(_("Không mở được năm đánh giá: %(reason)s", reason=str(exc)), "error")
+        return redirect(url_for("tt124.index")), 303
+    except Exception:  # the same year twice: the unique constraint refuses it
+        s.rollback()
+        flash(_("Năm đánh giá này đã được mở."), "warning")
+        return redirect(url_for("tt124.index")), 303
+    deliver_pending()
+    flash(_("Đã mở năm đánh giá %(year)s; các trường thuộc diện đã nhận nhiệm vụ đăng ký.", year=year), "success")
+    return redirect(url_for("tt124.index", cycle=cycle_id)), 303
+
+
+@bp.route("/tt124/schools/<int:participation_id>")
+@login_required
+def school(participation_id: int):
+    p = db.session.get(Tt124Participation, participation_id)
+    if p is None or not _can_see(p):
+        abort(404)
+    return render_template(
+        "tt124/school.html",
+        p=p,
+        cal=calendar(p.cycle.year),
+        criteria=CRITERIA,
+        statuses=STATUSES,
+        disqualifiers=DISQUALIFIERS,
+        evidence_by={n: [e for e in p.evidence if e.criterion == n] for n in CRITERIA},
+    )
+
+
+@bp.route("/tt124/files/<int:file_id>")
+@login_required
+def file(file_id: int):
+    row = db.session.get(Tt124File, file_id)
+    if row is None:
+        abort(404)
+    p = db.session.get(Tt124Participation, row.participation_id)
+    if p is None or not _can_see(p):
+        abort(404)
+    response = send_file(io.BytesIO(row.data), mimetype=DOCX, as_attachment=True, download_name=row.filename, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/tt124/mine")
+@login_required
+def mine():
+    rows = db.session.scalars(
+        select(Tt124Participation)
+        .where(Tt124Participation.school_id == current_user.org_id)
+        .options(joinedload(Tt124Participation.cycle))
+        .order_by(Tt124Participation.id.desc())
+    ).all()
+    if len(rows) == 1:
+        return redirect(url_for("tt124.school", participation_id=rows[0].id))
+    return render_template("tt124/mine.html", rows=rows, statuses=STATUSES)
+
+
+@bp.route("/tt124/eligibility", methods=["GET", "POST"])
+@login_required
+def eligibility_page():
+    actor = current_actor()
+    if not actor.is_admin:
+        abort(403)
+    errors: dict[int, str] = {}
+    if request.method == "POST":
+        school_id = request.form.get("school", type=int)
+        choice = request.form.get("eligible", "")
+        reason = (request.form.get("reason") or "").strip()
+        target = db.session.get(Organisation, school_id) if school_id else None
+        if target is None or target.kind != "school" or choice not in ("level", "yes", "no"):
+            abort(400)
+        if choice != "level" and not reason:
+            errors[target.id] = _("Vui lòng nêu lý do.")
+        else:
+            s = store()
+            try:
+                cascade().set_tt124_eligibility(
+                    s, actor, target.id, None if choice == "level" else choice == "yes", reason
+                )
+            except (NotAllowedError, EngineError) as exc:
+                s.rollback()
+                errors[target.id] = str(exc)
+            else:
+                flash(_("Đã lưu phạm vi áp dụng của %(school)s.", school=target.name), "success")
+                return redirect(url_for("tt124.eligibility_page") + f"#s{target.id}"), 303
+    schools = db.session.scalars(
+        select(Organisation).where(Organisation.kind == "school").options(joinedload(Organisation.parent))
+    ).all()
+    overrides = {
+        o.school_id: o for o in db.session.scalars(select(Tt124Override).options(joinedload(Tt124Override.set_by)))
+    }
+    rows = []
+    for o in sorted(schools, key=lambda o: (_level_rank(o.school_level), o.name)):
+        override = overrides.get(o.id)
+        effective = eligibility(o.school_level, (override.eligible, override.reason) if override else None)
+        rows.append((o, eligibility(o.school_level), override, effective))
+    return render_template("tt124/eligibility.html", rows=rows, errors=errors), (422 if errors else 200)
