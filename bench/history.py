@@ -11,6 +11,7 @@ from SpiffWorkflow.task import TaskState
 from sqlalchemy import func, select
 
 from bench.harness import Row, StatementCounter, Stopwatch, actor, deploy_bench_workflow, seeded_app, stats
+from engine.runtime import fold_finished_iterations
 
 NAME = "history"
 STEP = {"so": 1, "ghi_chu": "Ghi chú của bước"}
@@ -32,6 +33,7 @@ def _grow(engine, instance_id: int, steps: int) -> None:
         task.set_data(so=i, ghi_chu=STEP["ghi_chu"])
         task.run()
         live.workflow.do_engine_steps()
+        fold_finished_iterations(live.workflow)  # as every persisted step does
     engine._advance_and_save(s, instance, live)
     s.commit()
 
@@ -51,7 +53,7 @@ def run(backend: str, quick: bool) -> list[Row]:
     from models.workflow import WorkflowTaskRow
     from web.deps import cascade, store
 
-    sizes = [1, 10, 100, 1000] + ([] if quick else [2000])  # 5,000: building it in memory alone takes ~10 min
+    sizes = [1, 10, 100, 1000, 5000]
     reps = 5 if quick else 9
     rows: list[Row] = []
     per_size: dict[int, float] = {}
@@ -121,6 +123,5 @@ def run(backend: str, quick: bool) -> list[Row]:
             counter.close()
     ratio = per_size[1000] / per_size[10]
     rows.append(Row(NAME, backend, "ratio: step 1,000 / step 10", ratio, "×", target="≤ 1.3×", met=ratio <= 1.3))
-    if 2000 in per_size:
-        rows.append(Row(NAME, backend, "ratio: step 2,000 / step 10", per_size[2000] / per_size[10], "×"))
+    rows.append(Row(NAME, backend, "ratio: step 5,000 / step 10", per_size[5000] / per_size[10], "×"))
     return rows

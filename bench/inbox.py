@@ -32,7 +32,7 @@ DATABASES = ("postgres", "sqlite")
 
 def _bulk(app, schools: int, tasks: int, rng: random.Random) -> dict:
     from models import db
-    from models.org import Organisation, User, UserRole
+    from models.org import Organisation, User, UserRole, bump_generation
     from models.workflow import HumanTask, HumanTaskCandidate, ProcessDefinition, ProcessInstance
 
     with app.app_context():
@@ -53,6 +53,7 @@ def _bulk(app, schools: int, tasks: int, rng: random.Random) -> dict:
                 for i in range(schools)
             ],
         )
+        bump_generation(s.connection(), Organisation.__tablename__)  # a bulk insert bypasses the ORM events
         org_ids = list(s.scalars(select(Organisation.id).where(Organisation.code.like("bench-s-%"))))
         password = s.scalars(select(User.password_hash)).first()
         s.execute(

@@ -52,6 +52,8 @@ class StateChanges:
     rows: list[TaskRow] = field(default_factory=list)  # changed or new task rows
     deleted_rows: list[str] = field(default_factory=list)
     data: dict[str, dict] = field(default_factory=dict)  # new data blobs by hash (store skips known ones)
+    new_parts: set[str] = field(default_factory=set)  # keys of `parts` that are not stored yet
+    new_rows: set[str] = field(default_factory=set)  # guids of `rows` that are not stored yet
 
     @property
     def empty(self) -> bool:
@@ -110,6 +112,8 @@ class StateCodec:
             text = canonical_json(props)
             if snapshot.parts.get(key) != text:
                 out.parts[key] = props
+                if key not in snapshot.parts:
+                    out.new_parts.add(key)
                 snapshot.parts[key] = text
             for task in workflow.tasks.values():
                 guid = str(task.id)
@@ -144,8 +148,11 @@ class StateCodec:
             "typename": self.registry.typenames[type(task)],
         }
         props_text = canonical_json(props)
-        if snapshot.rows.get(guid) != (props_text, digest):
+        stored = snapshot.rows.get(guid)
+        if stored != (props_text, digest):
             out.rows.append(TaskRow(guid, key, props, digest))
+            if stored is None:
+                out.new_rows.add(guid)
             snapshot.rows[guid] = (props_text, digest)
             out.data.setdefault(digest, data)
 

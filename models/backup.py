@@ -13,6 +13,7 @@ from typing import IO
 from sqlalchemy import func, select, update
 
 from models import db
+from models.org import Organisation, bump_generation
 
 FORMAT = "cascade-backup/1"
 
@@ -77,6 +78,7 @@ def restore_all(source: IO[str]) -> dict[str, int]:
             if values:
                 db.session.execute(update(table).where(*[table.c[k] == row[k] for k in pk]).values(**values))
     _reset_sequences()
+    bump_generation(db.session.connection(), Organisation.__tablename__)  # no process may keep the old tree
     db.session.commit()
     return counts
 

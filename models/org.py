@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint, event, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -38,6 +38,36 @@ class Organisation(db.Model):
 
     def __repr__(self) -> str:
         return f"<Organisation {self.code}>"
+
+
+class CacheGeneration(db.Model):
+    """A counter per cached table: bumped in the same transaction as every change, so each process can keep
+    the table in memory and reread it only when the counter moved (one primary-key read per request)."""
+
+    __tablename__ = "cache_generation"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def bump_generation(connection, name: str) -> None:
+    """Move `name`'s counter on; for writes that bypass the ORM (bulk inserts, restores), call it yourself."""
+    table = CacheGeneration.__table__
+    done = connection.execute(update(table).where(table.c.name == name).values(value=table.c.value + 1))
+    if not done.rowcount:
+        connection.execute(insert(table).values(name=name, value=1))
+
+
+def generation(connection, name: str) -> int:
+    table = CacheGeneration.__table__
+    return connection.execute(select(table.c.value).where(table.c.name == name)).scalar() or 0
+
+
+@event.listens_for(Organisation, "after_insert")
+@event.listens_for(Organisation, "after_update")
+@event.listens_for(Organisation, "after_delete")
+def _organisation_changed(mapper, connection, target) -> None:
+    bump_generation(connection, Organisation.__tablename__)
 
 
 class User(UserMixin, db.Model):

@@ -3,11 +3,13 @@ case; row locks (SELECT … FOR UPDATE, SKIP LOCKED for workers) serialise work 
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import joinedload
 
 from engine.ports import (
     Actor,
@@ -35,7 +37,7 @@ from engine.state import StateChanges, StoredState, TaskRow
 from models.base import db
 from models.document import Document, DocumentCounter, DocumentRecipient, DocumentRelation
 from models.incident import EmailMessage, Incident, IncidentAttachment, IncidentUpdate, Notification
-from models.org import Organisation, User, UserRole
+from models.org import Organisation, User, UserRole, generation
 from models.report import Holiday, ReportCompilation, ReportingRegime, ReportPeriod, ReportSubmission
 from models.tt124 import Tt124Cycle, Tt124Evidence, Tt124File, Tt124Override, Tt124Participation
 from models.workflow import (
@@ -113,6 +115,31 @@ def task_record(t: HumanTask) -> HumanTaskRecord:
     )
 
 
+class _OrgCache:
+    """Organisations kept per process and database, reread only when their generation counter moved."""
+
+    def __init__(self):
+        self._entries: dict[str, tuple[int, dict[int, Org]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session) -> dict[int, Org]:
+        connection = session.connection()
+        key = connection.engine.url.render_as_string(hide_password=True)
+        current = generation(connection, Organisation.__tablename__)
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is not None and entry[0] == current:
+            return entry[1]
+        orgs = {o.id: org_record(o) for o in session.scalars(select(Organisation))}
+        with self._lock:
+            self._entries[key] = (current, orgs)
+        return orgs
+
+
+_org_cache = _OrgCache()
+_definitions: dict[tuple[str, int, str | None], DefinitionRecord] = {}  # (database, id, sha256) -> record
+
+
 class SqlStore:
     def __init__(self, session=None):
         self.session = session or db.session
@@ -135,7 +162,7 @@ class SqlStore:
     # organisations and people ------------------------------------------------------------------------
     def orgs(self) -> list[Org]:
         if self._orgs is None:
-            self._orgs = {o.id: org_record(o) for o in self.session.scalars(select(Organisation))}
+            self._orgs = _org_cache.get(self.session)
         return list(self._orgs.values())
 
     def org(self, org_id: int) -> Org:
@@ -156,7 +183,14 @@ class SqlStore:
 
     # definitions ------------------------------------------------------------------------------------
     def definition(self, definition_id: int) -> DefinitionRecord:
-        return definition_record(self.session.get(ProcessDefinition, definition_id))
+        """A deployed version never changes: kept per process, re-read only if its content hash differs."""
+        digest = self.session.scalar(select(ProcessDefinition.sha256).where(ProcessDefinition.id == definition_id))
+        key = (self.session.get_bind().url.render_as_string(hide_password=True), definition_id, digest)
+        record = _definitions.get(key)
+        if record is None:
+            record = definition_record(self.session.get(ProcessDefinition, definition_id))
+            _definitions[key] = record
+        return record
 
     def latest_definition(self, process_key: str) -> DefinitionRecord | None:
         d = self.session.scalars(
@@ -186,6 +220,15 @@ class SqlStore:
     def add_definition(
         self, process_key, name, xml, sha256, start_messages, start_properties, deployed_by, source
     ) -> DefinitionRecord:
+        # Two deploys of one process at once: the no-op update locks its versions (PostgreSQL: their rows;
+        # SQLite: the database's write lock) so the second counts after the first commits, and gets the next
+        # number instead of a duplicate.
+        self.session.execute(
+            update(ProcessDefinition)
+            .where(ProcessDefinition.process_key == process_key)
+            .values(version=ProcessDefinition.version)
+            .execution_options(synchronize_session=False)
+        )
         current = (
             self.session.scalar(
                 select(func.max(ProcessDefinition.version)).where(ProcessDefinition.process_key == process_key)
@@ -311,48 +354,48 @@ class SqlStore:
                     WorkflowTaskRow.instance_id == instance_id, WorkflowTaskRow.guid.in_(changes.deleted_rows)
                 )
             )
-        if changes.parts:
-            existing = dict(
-                s.execute(
-                    select(WorkflowPart.key, WorkflowPart.id).where(
-                        WorkflowPart.instance_id == instance_id, WorkflowPart.key.in_(list(changes.parts))
-                    )
-                ).all()
+        # the snapshot tells which rows exist already: updates go by (instance, key/guid), no lookups
+        part_table, row_table = WorkflowPart.__table__, WorkflowTaskRow.__table__
+        part_updates = [{"k": k, "p": props} for k, props in changes.parts.items() if k not in changes.new_parts]
+        if part_updates:
+            s.execute(
+                update(part_table)
+                .where(part_table.c.instance_id == instance_id, part_table.c.key == bindparam("k"))
+                .values(props=bindparam("p")),
+                part_updates,
             )
-            for key, props in changes.parts.items():
-                if key in existing:
-                    s.execute(update(WorkflowPart).where(WorkflowPart.id == existing[key]).values(props=props))
-                else:
-                    s.add(WorkflowPart(instance_id=instance_id, key=key, props=props))
-        if changes.rows:
-            guids = [r.guid for r in changes.rows]
-            existing = dict(
-                s.execute(
-                    select(WorkflowTaskRow.guid, WorkflowTaskRow.id).where(
-                        WorkflowTaskRow.instance_id == instance_id, WorkflowTaskRow.guid.in_(guids)
-                    )
-                ).all()
+        part_inserts = [
+            {"instance_id": instance_id, "key": k, "props": props}
+            for k, props in changes.parts.items()
+            if k in changes.new_parts
+        ]
+        if part_inserts:
+            s.execute(part_table.insert(), part_inserts)
+        row_updates = [
+            {"g": r.guid, "props": r.props, "data_hash": r.data_hash, "part_key": r.part_key}
+            for r in changes.rows
+            if r.guid not in changes.new_rows
+        ]
+        if row_updates:
+            s.execute(
+                update(row_table)
+                .where(row_table.c.instance_id == instance_id, row_table.c.guid == bindparam("g"))
+                .values(props=bindparam("props"), data_hash=bindparam("data_hash"), part_key=bindparam("part_key")),
+                row_updates,
             )
-            updates = [
-                {"id": existing[r.guid], "props": r.props, "data_hash": r.data_hash, "part_key": r.part_key}
-                for r in changes.rows
-                if r.guid in existing
-            ]
-            inserts = [
-                {
-                    "instance_id": instance_id,
-                    "guid": r.guid,
-                    "part_key": r.part_key,
-                    "props": r.props,
-                    "data_hash": r.data_hash,
-                }
-                for r in changes.rows
-                if r.guid not in existing
-            ]
-            if updates:
-                s.execute(update(WorkflowTaskRow), updates)
-            if inserts:
-                s.execute(WorkflowTaskRow.__table__.insert(), inserts)
+        row_inserts = [
+            {
+                "instance_id": instance_id,
+                "guid": r.guid,
+                "part_key": r.part_key,
+                "props": r.props,
+                "data_hash": r.data_hash,
+            }
+            for r in changes.rows
+            if r.guid in changes.new_rows
+        ]
+        if row_inserts:
+            s.execute(row_table.insert(), row_inserts)
         s.flush()
 
     def finish_instance(self, instance_id: int, status: str, at: datetime) -> None:
@@ -360,9 +403,7 @@ class SqlStore:
         inst.status, inst.completed_at = status, at
 
     def set_instance_summary(self, instance_id: int, summary: dict) -> None:
-        inst = self.session.get(ProcessInstance, instance_id)
-        if inst.summary != summary:
-            inst.summary = summary
+        self.session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id).values(summary=summary))
 
     def find_instance(self, org_id: int, directive_id: int, process_key: str | None = None) -> int | None:
         stmt = select(ProcessInstance.id).where(
@@ -386,7 +427,7 @@ class SqlStore:
 
     # inbox ------------------------------------------------------------------------------------------
     def human_task(self, task_id: int) -> HumanTaskRecord | None:
-        t = self.session.get(HumanTask, task_id, populate_existing=True)
+        t = self.session.get(HumanTask, task_id, populate_existing=True, options=[joinedload(HumanTask.candidates)])
         return task_record(t) if t else None
 
     def open_human_tasks(self, instance_id: int) -> list[HumanTaskRecord]:
@@ -398,25 +439,32 @@ class SqlStore:
         ]
 
     def add_human_task(self, instance_id: int, task: NewHumanTask, at: datetime) -> int:
-        row = HumanTask(
+        values = dict(
             instance_id=instance_id,
             guid=task.guid,
             bpmn_id=task.bpmn_id,
             name=task.name[:300],
             org_id=task.org_id,
-            candidate_users=task.candidate_users,
+            candidate_users=list(task.candidate_users),
             due_at=task.due_at,
             created_at=at,
             document_id=task.document_id,
-            candidates=[HumanTaskCandidate(org_id=o, role=r) for o, r in task.candidates],
+            status="open",
         )
-        self.session.add(row)
-        self.session.flush()
-        return row.id
+        task_id = self.session.execute(insert(HumanTask).values(**values).returning(HumanTask.id)).scalar_one()
+        if task.candidates:
+            self.session.execute(
+                insert(HumanTaskCandidate),
+                [{"human_task_id": task_id, "org_id": o, "role": r} for o, r in task.candidates],
+            )
+        return task_id
 
     def close_human_task(self, task_id: int, status: str, by_user: int | None, at: datetime) -> None:
-        t = self.session.get(HumanTask, task_id)
-        t.status, t.completed_at, t.completed_by_id = status, at, by_user
+        self.session.execute(
+            update(HumanTask)
+            .where(HumanTask.id == task_id)
+            .values(status=status, completed_at=at, completed_by_id=by_user)
+        )
 
     def set_assignee(self, task_id: int, user_id: int | None) -> None:
         self.session.get(HumanTask, task_id).assignee_id = user_id

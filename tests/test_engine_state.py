@@ -149,3 +149,46 @@ def test_a_loop_continues_when_another_process_loads_the_instance():
         store.apply(second.codec.changes(other.workflow, other.snapshot))
         other = Runtime().load(definition, store.stored())
     assert [t.bpmn_id for t in result.ready] == ["register_plan"]
+
+
+def test_finished_loop_iterations_are_folded_so_history_does_not_grow():
+    """A review loop returned many times keeps a constant number of stored rows, still counts its iterations
+    (loopMaximum stays exact) and still ends where the diagram says, across restarts."""
+    from engine.ports import DefinitionRecord
+    from engine.runtime import FOLDED, Runtime
+
+    xml = (WORKFLOWS / "directive_plan.bpmn").read_bytes()
+    definition = DefinitionRecord(1, "directive_plan", 1, "p", xml, ["implement_directive"], {})
+    runtime = Runtime()
+    live = runtime.new(definition)
+    runtime.start_with_message(live, "implement_directive", {"directive_id": None})
+    runtime.advance(live, lambda call: {})
+    store = RowStore()
+    store.apply(runtime.codec.changes(live.workflow, live.snapshot))
+    sizes = []
+
+    def do(bpmn_id, data):
+        nonlocal live
+        live = Runtime().load(definition, store.stored())  # every step in a fresh process
+        task = next(t for t in live.workflow.get_tasks(state=TaskState.READY) if t.task_spec.bpmn_id == bpmn_id)
+        task.set_data(**data)
+        task.run()
+        result = runtime.advance(live, lambda call: {})
+        store.apply(runtime.codec.changes(live.workflow, live.snapshot))
+        return result
+
+    returns = 15
+    for i in range(returns):
+        do("draft_plan", {"trich_yeu": f"Dự thảo lần {i + 1}"})
+        do("approve_plan", {"quyet_dinh": "return", "y_kien": f"Sửa lần {i + 1}"})
+        sizes.append(len(store.rows))
+    assert sizes[2] == sizes[-1], sizes  # constant from the third round on
+    do("draft_plan", {"trich_yeu": "Bản cuối"})
+    result = do("approve_plan", {"quyet_dinh": "approve"})
+    assert [t.bpmn_id for t in result.ready] == ["register_plan"]
+    loop = next(
+        t for t in live.workflow.get_tasks() if t.task_spec.bpmn_id == "review_cycle" and "merged" in t.internal_data
+    )
+    merged = loop.internal_data["merged"]
+    assert len(merged) == returns + 1 and merged[:-1] == [FOLDED] * returns
+    assert loop.data["trich_yeu"] == "Bản cuối"  # the iterations' data was merged before they were folded

@@ -370,3 +370,74 @@ def test_miwg_reference_files_upload_as_drafts(app, admin):
     for path in files:
         response = admin.upload(path.read_bytes(), path.name)
         assert response.status_code == 303, path.name
+
+
+def test_a_deploy_that_overlaps_another_waits_and_takes_the_next_version(app):
+    """The race itself, made certain: the first deploy holds its transaction open while the second one runs."""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    from models.store import SqlStore
+
+    context = app.app_context()
+    context.push()
+    db.session.rollback()
+    xml = school_plan_xml(**V2_CHANGES)
+    first, second = Session(db.engine), Session(db.engine)
+    try:
+        SqlStore(first).add_definition("school_plan", "v", xml, "a" * 64, [], {}, None, "first")
+        outcome = {}
+
+        def overlap():
+            try:
+                outcome["record"] = SqlStore(second).add_definition(
+                    "school_plan", "v", xml, "b" * 64, [], {}, None, "second"
+                )
+                second.commit()
+            except Exception as exc:  # noqa: BLE001 - the assertion below names it
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=overlap)
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive(), outcome  # it waits for the first deploy instead of counting beside it
+        first.commit()
+        thread.join(30)
+        assert "error" not in outcome, outcome
+        assert outcome["record"].version == 3
+    finally:
+        first.close()
+        second.close()
+        db.session.execute(db.delete(ProcessDefinition).where(ProcessDefinition.version > 1))
+        db.session.commit()
+        context.pop()
+
+
+def test_two_admins_deploying_at_once_get_two_versions_never_an_error(app, admin, browser):
+    """Both deploys land, as consecutive versions; neither gets a 500 or a duplicate version number."""
+    import threading
+
+    other = Admin(browser, "admin")
+    v2 = school_plan_xml(**V2_CHANGES)
+    db.session.rollback()  # the test's own session holds no transaction while the requests write
+    results, barrier = {}, threading.Barrier(2)
+
+    def deploy(name, who):
+        with app.app_context():
+            barrier.wait()
+            response = who.post_json("/modeller/school_plan/deploy", v2)
+            results[name] = (response.status_code, response.get_json())
+
+    threads = [threading.Thread(target=deploy, args=(n, w)) for n, w in (("a", admin), ("b", other))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(code for code, _ in results.values()) == [200, 200], results
+    assert sorted(body["version"] for _, body in results.values()) == [2, 3]
+    db.session.expire_all()
+    versions = db.session.scalars(
+        select(ProcessDefinition.version).where(ProcessDefinition.process_key == "school_plan")
+    ).all()
+    assert sorted(versions) == [1, 2, 3]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, select, union
 from sqlalchemy.orm import joinedload
 
 from engine.ports import Actor
@@ -18,17 +18,18 @@ SORTS = {
 
 def inbox(actor: Actor, *, scope: str = "all", sort: str = "due", limit: int = 200) -> list[HumanTask]:
     """Open tasks I may do: claimed by me, or offered to one of my roles in my organisation scope."""
-    offered = exists().where(
-        HumanTaskCandidate.human_task_id == HumanTask.id,
-        HumanTaskCandidate.org_id.in_(actor.org_scope),
-        HumanTaskCandidate.role.in_(actor.roles),
+    # Each branch is answered from its own index (assignee; candidate org/role), never by testing every open
+    # task: an inbox costs what its owner may see, not what the whole system holds.
+    mine = select(HumanTask.id).where(HumanTask.assignee_id == actor.user_id)
+    offered = select(HumanTaskCandidate.human_task_id).where(
+        HumanTaskCandidate.org_id.in_(actor.org_scope), HumanTaskCandidate.role.in_(actor.roles)
     )
     if scope == "mine":
-        condition = HumanTask.assignee_id == actor.user_id
+        condition = HumanTask.id.in_(mine)
     elif scope == "unclaimed":
-        condition = and_(offered, HumanTask.assignee_id.is_(None))
+        condition = and_(HumanTask.id.in_(offered), HumanTask.assignee_id.is_(None))
     else:
-        condition = or_(HumanTask.assignee_id == actor.user_id, offered)
+        condition = HumanTask.id.in_(union(mine, offered).subquery().select())
     stmt = (
         select(HumanTask)
         .where(HumanTask.status == "open", condition)

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from lxml import etree
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, joinedload
 
 from engine.access import can_see_instance
@@ -366,12 +367,16 @@ def deploy(process_key: str):
             known_roles=set(ROLES),
             known_messages=known_messages(pids),
         )
+        db.session.execute(delete(ProcessDraft).where(ProcessDraft.process_key.in_(pids)))
+        db.session.commit()
     except DefinitionError as exc:
         s.rollback()
         message = _("Không triển khai: có %(n)s lỗi cần sửa.", n=len(exc.problems) or 1)
         return jsonify({"ok": False, "message": message, "problems": _problems_json(exc.problems)}), 422
-    db.session.execute(delete(ProcessDraft).where(ProcessDraft.process_key.in_(pids)))
-    db.session.commit()
+    except IntegrityError:  # the very first version of a new process, deployed twice at the same moment
+        s.rollback()
+        message = _("Một người khác vừa triển khai quy trình này. Hãy tải lại trang rồi thử lại.")
+        return jsonify({"ok": False, "message": message, "problems": []}), 409
     record = next(r for r in records if r.process_key == key)
     older = _running_on_older(key, record.version)
     message = _(
