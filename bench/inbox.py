@@ -127,7 +127,18 @@ def _bulk(app, schools: int, tasks: int, rng: random.Random) -> dict:
         for chunk in range(0, tasks, 5000):
             s.execute(HumanTask.__table__.insert(), task_rows[chunk : chunk + 5000])
         ids = list(s.scalars(select(HumanTask.id).where(HumanTask.guid.like("bench-%")).order_by(HumanTask.id)))
-        candidates = [{"human_task_id": i, "org_id": o, "role": r} for i, (o, r) in zip(ids, plan, strict=True)]
+        candidates = [
+            {
+                "human_task_id": i,
+                "org_id": o,
+                "role": r,
+                "is_open": True,
+                "claimed": row["assignee_id"] is not None,
+                "due_at": row["due_at"],
+                "created_at": row["created_at"],
+            }
+            for i, (o, r), row in zip(ids, plan, task_rows, strict=True)
+        ]
         for chunk in range(0, len(candidates), 5000):
             s.execute(HumanTaskCandidate.__table__.insert(), candidates[chunk : chunk + 5000])
         s.commit()

@@ -452,12 +452,20 @@ class SqlStore:
             status="open",
         )
         task_id = self.session.execute(insert(HumanTask).values(**values).returning(HumanTask.id)).scalar_one()
-        if task.candidates:
-            self.session.execute(
-                insert(HumanTaskCandidate),
-                [{"human_task_id": task_id, "org_id": o, "role": r} for o, r in task.candidates],
-            )
+        self._add_candidates(task_id, task.candidates, task.candidate_users, task.due_at, at, claimed=False)
         return task_id
+
+    def _add_candidates(self, task_id, candidates, candidate_users, due_at, created_at, *, claimed: bool) -> None:
+        """Inbox rows of a task: its (organisation, role) pairs and, for people named on it, "user:<id>"."""
+        rows = [{"org_id": o, "role": r} for o, r in candidates]
+        if candidate_users:
+            named = self.session.execute(select(User.id, User.org_id).where(User.id.in_(list(candidate_users))))
+            rows += [{"org_id": org_id, "role": f"user:{user_id}"} for user_id, org_id in named]
+        if rows:
+            common = {"human_task_id": task_id, "is_open": True, "claimed": claimed, "due_at": due_at}
+            self.session.execute(
+                insert(HumanTaskCandidate), [{**common, "created_at": created_at, **row} for row in rows]
+            )
 
     def close_human_task(self, task_id: int, status: str, by_user: int | None, at: datetime) -> None:
         self.session.execute(
@@ -465,17 +473,29 @@ class SqlStore:
             .where(HumanTask.id == task_id)
             .values(status=status, completed_at=at, completed_by_id=by_user)
         )
+        self.session.execute(
+            update(HumanTaskCandidate).where(HumanTaskCandidate.human_task_id == task_id).values(is_open=False)
+        )
 
     def set_assignee(self, task_id: int, user_id: int | None) -> None:
         self.session.get(HumanTask, task_id).assignee_id = user_id
+        self.session.execute(
+            update(HumanTaskCandidate)
+            .where(HumanTaskCandidate.human_task_id == task_id)
+            .values(claimed=user_id is not None)
+        )
 
     def update_human_task(self, task_id, *, name, org_id, candidates, candidate_users, due_at, release_claim) -> None:
         row = self.session.get(HumanTask, task_id)
         row.name, row.org_id, row.candidate_users, row.due_at = name[:300], org_id, list(candidate_users), due_at
-        row.candidates = [HumanTaskCandidate(org_id=o, role=r) for o, r in candidates]
         if release_claim:
             row.assignee_id = None
         self.session.flush()
+        self.session.execute(delete(HumanTaskCandidate).where(HumanTaskCandidate.human_task_id == task_id))
+        self.session.expire(row, ["candidates"])
+        self._add_candidates(
+            task_id, candidates, candidate_users, due_at, row.created_at, claimed=row.assignee_id is not None
+        )
 
     def last_completion(self, instance_id: int, bpmn_id: str) -> int | None:
         return self.session.scalars(
@@ -850,6 +870,9 @@ class SqlStore:
             )
         ):
             task.due_at = due
+            self.session.execute(
+                update(HumanTaskCandidate).where(HumanTaskCandidate.human_task_id == task.id).values(due_at=due)
+            )
 
     # Circular 124 ----------------------------------------------------------------------------------------
     def tt124_overrides(self) -> dict[int, tuple[bool, str]]:
@@ -969,15 +992,20 @@ class SqlStore:
         self.session.flush()
         return row.id
 
+    @staticmethod
+    def _tt124_evidence(e: Tt124Evidence) -> Tt124EvidenceRecord:
+        return Tt124EvidenceRecord(
+            id=e.id,
+            criterion=e.criterion,
+            description=e.description,
+            reference=e.reference,
+            evidence_date=e.evidence_date,
+            participation_id=e.participation_id,
+        )
+
     def tt124_evidence(self, participation_id: int) -> list[Tt124EvidenceRecord]:
         return [
-            Tt124EvidenceRecord(
-                id=e.id,
-                criterion=e.criterion,
-                description=e.description,
-                reference=e.reference,
-                evidence_date=e.evidence_date,
-            )
+            self._tt124_evidence(e)
             for e in self.session.scalars(
                 select(Tt124Evidence)
                 .where(Tt124Evidence.participation_id == participation_id)
@@ -985,7 +1013,22 @@ class SqlStore:
             )
         ]
 
-    def add_tt124_file(self, participation_id, kind, filename, data, document_id, at) -> int:
+    def tt124_evidence_item(self, evidence_id: int) -> Tt124EvidenceRecord | None:
+        row = self.session.get(Tt124Evidence, evidence_id)
+        return self._tt124_evidence(row) if row else None
+
+    def tt124_participation_by_id(self, participation_id: int) -> Tt124ParticipationRecord | None:
+        row = self.session.get(Tt124Participation, participation_id)
+        return self._tt124_participation(row) if row else None
+
+    def tt124_evidence_file_count(self, evidence_id: int) -> int:
+        return self.session.scalar(
+            select(func.count()).select_from(Tt124File).where(Tt124File.evidence_id == evidence_id)
+        )
+
+    def add_tt124_file(
+        self, participation_id, kind, filename, data, document_id, at, *, evidence_id=None, content_type=None, by=None
+    ) -> int:
         row = Tt124File(
             participation_id=participation_id,
             kind=kind,
@@ -994,6 +1037,9 @@ class SqlStore:
             data=data,
             document_id=document_id,
             created_at=at,
+            evidence_id=evidence_id,
+            content_type=content_type[:100] if content_type else None,
+            uploaded_by_id=by,
         )
         self.session.add(row)
         self.session.flush()

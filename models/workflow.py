@@ -5,7 +5,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import UTCDateTime, db, utcnow
@@ -128,15 +141,43 @@ class HumanTask(db.Model):
 
 
 class HumanTaskCandidate(db.Model):
-    """Who may take a task: a role within an organisation (the inbox query's join)."""
+    """Who may take a task: a role within an organisation, or one named person (role "user:<id>").
+
+    The inbox reads this table alone: it carries copies of its task's open/claimed state and dates, so that
+    each (organisation, role) an actor holds is one ordered scan of a partial index, stopped at the page size,
+    however many tasks the system holds. The store keeps the copies in step with `human_task`."""
 
     __tablename__ = "human_task_candidate"
-    __table_args__ = (Index("ix_candidate_org_role", "org_id", "role", "human_task_id"),)
+    __table_args__ = (
+        Index("ix_candidate_org_role", "org_id", "role", "human_task_id"),
+        Index(
+            "ix_candidate_open_due",
+            "org_id",
+            "role",
+            "due_at",
+            "human_task_id",
+            postgresql_where=text("is_open"),
+            sqlite_where=text("is_open"),
+        ),
+        Index(
+            "ix_candidate_open_created",
+            "org_id",
+            "role",
+            "created_at",
+            "human_task_id",
+            postgresql_where=text("is_open"),
+            sqlite_where=text("is_open"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     human_task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), index=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     role: Mapped[str] = mapped_column(String(40))
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    claimed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Message(db.Model):

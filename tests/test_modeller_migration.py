@@ -10,6 +10,7 @@ from sqlalchemy import select
 from engine.migration import diff_definitions, migrate_instances, preview_migration
 from engine.ports import Actor, NewMessage
 from models import db
+from models.org import User
 from models.workflow import AuditEvent, HumanTask, ProcessInstance
 from seed.data import ROLES
 from tests.walk import open_task, org, user
@@ -203,3 +204,36 @@ def test_a_migrated_instance_keeps_its_waiting_timers(app, browser):
         assert sorted(c.role for c in task.candidates) == ["leader", "specialist"]
         assert task.due_at == confirmed_at + timedelta(hours=1)  # counted from when the task was given
         assert fire_like_the_worker("escalate_office") <= 1.0  # and it still fires on time
+
+
+def test_a_person_named_on_a_task_finds_it_in_their_inbox_and_may_do_it(app):
+    """camunda:candidateUsers: the named person sees the task in their inbox and completes it; a claim by
+    someone else takes it out of the "unclaimed" view."""
+    from web import queries
+
+    with app.app_context():
+        deploy_v2(
+            school_plan_xml(
+                **{
+                    'camunda:candidateGroups="staff"': (
+                        'camunda:candidateGroups="principal" camunda:candidateUsers="bcd.chuyenvien"'
+                    )
+                }
+            )
+        )
+        instance_id = start_school_plan(SCHOOL_A)
+        task = open_task("draft_school_plan", instance_id=instance_id)
+        named = actor_for(user("bcd.chuyenvien"))  # of the steering committee: no role at the school
+        assert task.id in [t.id for t in queries.inbox(named)]
+        assert task.id in [t.id for t in queries.inbox(named, scope="unclaimed")]
+        outsider = actor_for(user("bcd.pho"))
+        assert task.id not in [t.id for t in queries.inbox(outsider)]
+        principal = next(
+            u for u in db.session.scalars(select(User).where(User.org_id == org(SCHOOL_A).id)) if "principal" in u.roles
+        )
+        cascade().claim(store(), actor_for(principal), task.id)
+        assert task.id not in [t.id for t in queries.inbox(named, scope="unclaimed")]
+        assert task.id in [t.id for t in queries.inbox(named)]  # still offered to them, claimed by another
+        cascade().unclaim(store(), actor_for(principal), task.id)
+        cascade().complete_task(store(), named, task.id, {"trich_yeu": "Kế hoạch của trường", "noi_dung": "Nội dung"})
+        assert task.id not in [t.id for t in queries.inbox(named)]

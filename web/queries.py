@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, select, union
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import joinedload
 
 from engine.ports import Actor
@@ -11,30 +11,45 @@ from models.document import Document, DocumentRecipient
 from models.workflow import AuditEvent, HumanTask, HumanTaskCandidate, ProcessInstance
 
 SORTS = {
-    "due": (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id),
+    "due": (HumanTask.due_at.asc().nulls_last(), HumanTask.id),
     "created": (HumanTask.created_at.desc(), HumanTask.id.desc()),
+}
+_CANDIDATE_SORTS = {  # the same orders over the inbox rows' copies (served by their partial indexes)
+    "due": (HumanTaskCandidate.due_at.asc().nulls_last(), HumanTaskCandidate.human_task_id),
+    "created": (HumanTaskCandidate.created_at.desc(), HumanTaskCandidate.human_task_id.desc()),
 }
 
 
 def inbox(actor: Actor, *, scope: str = "all", sort: str = "due", limit: int = 200) -> list[HumanTask]:
-    """Open tasks I may do: claimed by me, or offered to one of my roles in my organisation scope."""
-    # Each branch is answered from its own index (assignee; candidate org/role), never by testing every open
-    # task: an inbox costs what its owner may see, not what the whole system holds.
-    mine = select(HumanTask.id).where(HumanTask.assignee_id == actor.user_id)
-    offered = select(HumanTaskCandidate.human_task_id).where(
-        HumanTaskCandidate.org_id.in_(actor.org_scope), HumanTaskCandidate.role.in_(actor.roles)
-    )
-    if scope == "mine":
-        condition = HumanTask.id.in_(mine)
-    elif scope == "unclaimed":
-        condition = and_(HumanTask.id.in_(offered), HumanTask.assignee_id.is_(None))
-    else:
-        condition = HumanTask.id.in_(union(mine, offered).subquery().select())
+    """Open tasks I may do: claimed by me, or offered to one of my roles in my organisation scope, or to me
+    by name. Each (organisation, role) I hold is one ordered index scan stopped at `limit`, so an inbox costs
+    what its owner may see, never what the whole system holds."""
+    sort = sort if sort in SORTS else "due"
+    c = HumanTaskCandidate
+    branches = []
+    if scope != "mine":
+        keys = [(org_id, role) for org_id in sorted(actor.org_scope) for role in sorted(actor.roles)]
+        if actor.user_id is not None and actor.org_id is not None:
+            keys.append((actor.org_id, f"user:{actor.user_id}"))
+        for org_id, role in keys:
+            branch = select(c.human_task_id.label("id")).where(c.org_id == org_id, c.role == role, c.is_open)
+            if scope == "unclaimed":
+                branch = branch.where(c.claimed.is_(False))
+            branches.append(branch.order_by(*_CANDIDATE_SORTS[sort]).limit(limit))
+    if scope != "unclaimed" and actor.user_id is not None:
+        mine = select(HumanTask.id.label("id")).where(
+            HumanTask.assignee_id == actor.user_id, HumanTask.status == "open"
+        )
+        branches.append(mine.order_by(*SORTS[sort]).limit(limit))
+    if not branches:
+        return []
+    ids = union_all(*(b.subquery().select() for b in branches)).subquery()
+    stmt = select(HumanTask).where(HumanTask.id.in_(select(ids.c.id)), HumanTask.status == "open")
+    if scope == "unclaimed":
+        stmt = stmt.where(HumanTask.assignee_id.is_(None))
     stmt = (
-        select(HumanTask)
-        .where(HumanTask.status == "open", condition)
-        .options(joinedload(HumanTask.instance), joinedload(HumanTask.assignee), joinedload(HumanTask.org))
-        .order_by(*SORTS.get(sort, SORTS["due"]))
+        stmt.options(joinedload(HumanTask.instance), joinedload(HumanTask.assignee), joinedload(HumanTask.org))
+        .order_by(*SORTS[sort])
         .limit(limit)
     )
     return list(db.session.scalars(stmt).unique())
