@@ -72,3 +72,31 @@ def incident_access(actor: Actor, incident, school, orgs_by_id: dict) -> str | N
     if actor.org_scope & (above - ward_police):
         return "counts"
     return None
+
+
+# --------------------------------------------------------------------------- Circular 124
+TT124_CITY_ROLES = frozenset({"police", "specialist", "leader", "deputy"})  # who handles dossiers at city level
+TT124_EVIDENCE_ROLES = frozenset({"staff", "principal"})  # the candidates of `add_evidence` (tt124_cycle.bpmn)
+
+
+def can_see_tt124_year(actor: Actor, receiver_id: int, city_body_ids: Iterable[int]) -> bool:
+    """A receiving office's Circular 124 year (overview, roll-ups): the office and its sections, the
+    administrator, and the people who appraise and decide on the dossiers at the city police and UBND TP."""
+    if actor.is_admin or receiver_id in actor.org_scope:
+        return True
+    return bool(actor.roles & TT124_CITY_ROLES) and bool(actor.org_scope & set(city_body_ids))
+
+
+def can_see_tt124_dossier(
+    actor: Actor, school_id: int, receiver_id: int, city_body_ids: Iterable[int], ward_police_id: int | None
+) -> bool:
+    """One school's year — its page, evidence, evidence attachments and dossier files: the school itself,
+    whoever sees the receiving office's year, and the school's ward police (who sit on its meeting)."""
+    if school_id in actor.org_scope or can_see_tt124_year(actor, receiver_id, city_body_ids):
+        return True
+    return ward_police_id is not None and ward_police_id in actor.org_scope
+
+
+def can_attach_tt124_evidence(actor: Actor, school_id: int) -> bool:
+    """Attach files to the school's evidence: the people of the school who file evidence."""
+    return school_id in actor.org_scope and bool(actor.roles & TT124_EVIDENCE_ROLES)

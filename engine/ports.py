@@ -258,6 +258,7 @@ class Tt124EvidenceRecord:
     description: str
     reference: str
     evidence_date: date | None
+    participation_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -420,8 +421,21 @@ class Store(Protocol):
         at: datetime,
     ) -> int: ...
     def tt124_evidence(self, participation_id: int) -> list[Tt124EvidenceRecord]: ...
+    def tt124_evidence_item(self, evidence_id: int) -> Tt124EvidenceRecord | None: ...
+    def tt124_participation_by_id(self, participation_id: int) -> Tt124ParticipationRecord | None: ...
+    def tt124_evidence_file_count(self, evidence_id: int) -> int: ...
     def add_tt124_file(
-        self, participation_id: int, kind: str, filename: str, data: bytes, document_id: int | None, at: datetime
+        self,
+        participation_id: int,
+        kind: str,
+        filename: str,
+        data: bytes,
+        document_id: int | None,
+        at: datetime,
+        *,
+        evidence_id: int | None = None,
+        content_type: str | None = None,
+        by: int | None = None,
     ) -> int: ...
     def disqualifying_incidents(self, school_id: int, start: datetime, end: datetime) -> list[IncidentFact]: ...
 

@@ -311,6 +311,11 @@ class Cascade:
 
         set_eligibility(store, actor, school_id, eligible, reason)
 
+    def attach_tt124_evidence_files(self, store: Store, actor: Actor, evidence_id: int, files) -> list[int]:
+        from engine.tt124_services import attach_evidence_files
+
+        return attach_evidence_files(store, actor, evidence_id, files)
+
     def deliver_emails(self, store: Store, send, limit: int = 100) -> int:
         """Send queued e-mail with `send(to, subject, body)`; failures retry with back-off (1, 2, 4… min)."""
         sent = 0

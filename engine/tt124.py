@@ -84,6 +84,20 @@ def calendar(year: int) -> Calendar:
     )
 
 
+FIRST_YEAR = 2022  # the Circular is in force from 10/02/2022
+
+
+def openable_year(year: int, today: date) -> bool:
+    """A year can be opened from the Circular's first year up to next year (opened ahead once the current
+    window closes on 15/11)."""
+    return FIRST_YEAR <= year <= today.year + 1
+
+
+# Evidence, and files attached to it, can be added until the recognition dossier is sent (then it is as sent).
+EVIDENCE_OPEN_STATUSES = frozenset({"open", "registered", "assessed"})
+MAX_FILES_PER_EVIDENCE = 10
+
+
 def submitted_in_time(year: int, at: datetime) -> bool:
     """ "Trước ngày 20 tháng 11": before 20/11 00:00 Vietnam time."""
     return at < datetime.combine(date(year, 11, 20), time(0, 0), VN_TZ)

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from engine import documents as nd30
+from engine.access import can_attach_tt124_evidence
 from engine.clock import VN_TZ, clock
 from engine.errors import EngineError, NotAllowedError
 from engine.incidents import CATEGORIES
@@ -18,6 +19,9 @@ from engine.runtime import ServiceCall
 from engine.tt124 import (
     CRITERIA,
     DISQUALIFYING_CATEGORIES,
+    EVIDENCE_OPEN_STATUSES,
+    FIRST_YEAR,
+    MAX_FILES_PER_EVIDENCE,
     STATUSES,
     Finding,
     calendar,
@@ -25,6 +29,7 @@ from engine.tt124 import (
     eligibility,
     incident_findings,
     meeting_findings,
+    openable_year,
     registered_in_time,
     registration_findings,
     submitted_in_time,
@@ -83,6 +88,8 @@ def open_cycle(engine: Cascade, store: Store, actor: Actor, receiver_id: int, ye
     receiver = store.org(receiver_id)
     if not (actor.user_id is None or actor.is_admin or (receiver.id in actor.org_scope and actor.roles & OPENERS)):
         raise NotAllowedError("only the receiving office opens its Circular 124 year")
+    if not openable_year(year, clock.today()):
+        raise EngineError(f"{year} cannot be opened: Circular 124 years run from {FIRST_YEAR} to next year")
     definition = store.latest_definition("tt124_cycle")
     if definition is None:
         raise EngineError("the tt124_cycle process is not deployed")
@@ -149,6 +156,55 @@ def set_eligibility(store: Store, actor: Actor, school_id: int, eligible: bool |
         at=clock.now(),
     )
     store.commit()
+
+
+def attach_evidence_files(
+    store: Store, actor: Actor, evidence_id: int, files: list[tuple[str, str, bytes]]
+) -> list[int]:
+    """Keep files (name, type, bytes — checked and named safely by the caller) with one piece of the school's
+    evidence, until its recognition dossier is sent; all or none, audited."""
+    evidence = store.tt124_evidence_item(evidence_id)
+    participation = store.tt124_participation_by_id(evidence.participation_id) if evidence else None
+    if evidence is None or participation is None:
+        raise EngineError("no such evidence")
+    if not can_attach_tt124_evidence(actor, participation.school_id):
+        raise NotAllowedError("only the school's own people attach files to its evidence")
+    if participation.status not in EVIDENCE_OPEN_STATUSES:
+        raise EngineError("the recognition dossier has been sent: its evidence is closed")
+    if not files or any(not data for _name, _type, data in files):
+        raise EngineError("no file, or an empty file")
+    if store.tt124_evidence_file_count(evidence.id) + len(files) > MAX_FILES_PER_EVIDENCE:
+        raise EngineError(f"at most {MAX_FILES_PER_EVIDENCE} files per piece of evidence")
+    now = clock.now()
+    ids = [
+        store.add_tt124_file(
+            participation.id,
+            "evidence",
+            filename,
+            data,
+            None,
+            now,
+            evidence_id=evidence.id,
+            content_type=content_type,
+            by=actor.user_id,
+        )
+        for filename, content_type, data in files
+    ]
+    store.audit(
+        actor,
+        "tt124.evidence_files",
+        instance_id=participation.instance_id,
+        detail={
+            "participation_id": participation.id,
+            "evidence_id": evidence.id,
+            "files": [
+                {"id": i, "name": f[0][:100], "type": f[1], "size": len(f[2])} for i, f in zip(ids, files, strict=True)
+            ],
+        },
+        at=now,
+    )
+    store.commit()
+    return ids
 
 
 # --------------------------------------------------------------------------- helpers

@@ -82,7 +82,12 @@ class Tt124Participation(db.Model):
     cycle: Mapped[Tt124Cycle] = relationship()
     school: Mapped[Organisation] = relationship()
     evidence: Mapped[list[Tt124Evidence]] = relationship(order_by="Tt124Evidence.id", viewonly=True)
-    files: Mapped[list[Tt124File]] = relationship(order_by="Tt124File.id", viewonly=True)
+    # the dossier's generated Word files (files attached to evidence are on Tt124Evidence.attachments)
+    files: Mapped[list[Tt124File]] = relationship(
+        primaryjoin="and_(Tt124Participation.id == Tt124File.participation_id, Tt124File.evidence_id.is_(None))",
+        order_by="Tt124File.id",
+        viewonly=True,
+    )
 
 
 class Tt124Evidence(db.Model):
@@ -100,21 +105,29 @@ class Tt124Evidence(db.Model):
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     added_by: Mapped[User | None] = relationship()
+    attachments: Mapped[list[Tt124File]] = relationship(order_by="Tt124File.id", viewonly=True)
 
 
 class Tt124File(db.Model):
-    """A generated Word file of the recognition dossier (Tờ trình, Báo cáo kết quả, Biên bản), kept as sent."""
+    """A file of the school's year: a generated Word file of the recognition dossier (Tờ trình, Báo cáo kết quả,
+    Biên bản), kept as sent, or a file the school attached to one piece of evidence (kind "evidence": minutes,
+    photos, PDFs), kept with the type Cascade recognised in it. The bytes load only when asked for."""
 
     __tablename__ = "tt124_file"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     participation_id: Mapped[int] = mapped_column(ForeignKey("tt124_participation.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # to_trinh | bao_cao | bien_ban
+    kind: Mapped[str] = mapped_column(String(20))  # to_trinh | bao_cao | bien_ban | evidence
     filename: Mapped[str] = mapped_column(String(255))
     size: Mapped[int] = mapped_column(Integer)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("tt124_evidence.id", ondelete="CASCADE"), index=True)
+    content_type: Mapped[str | None] = mapped_column(String(100))  # None: a generated Word file
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    uploaded_by: Mapped[User | None] = relationship()
 
 
 __all__ = ["Tt124Override", "Tt124Cycle", "Tt124Participation", "Tt124Evidence", "Tt124File"]

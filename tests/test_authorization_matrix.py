@@ -32,7 +32,8 @@ def outsider_usernames():
 
 def build_world(app, browser):
     """School A's objects: a plan document, an open task, an instance, an incident with an attachment, a
-    report submission and a period, a notification."""
+    report submission and a period, a notification, its Circular 124 year with a piece of evidence and a file
+    attached to it."""
     clock.freeze(datetime(2022, 8, 3, 8, 0, tzinfo=VN_TZ))
     a = org(SCHOOL_A)
     cttt, office_instance = start_office_plan(browser)
@@ -78,8 +79,9 @@ def build_world(app, browser):
     submission = db.session.scalars(
         select(ReportSubmission).where(ReportSubmission.period_id == period_id, ReportSubmission.school_id == a.id)
     ).one()
-    from models.tt124 import Tt124Participation
+    from models.tt124 import Tt124Evidence, Tt124File, Tt124Participation
     from tests.reporting_walk import token_actor
+    from tests.test_tt124 import REGISTRATION
     from web.deps import cascade, store
 
     cycle_id = cascade().open_tt124_cycle(store(), token_actor("pgddt.cttt"), org("cp-pgddt").id, 2022)
@@ -87,6 +89,23 @@ def build_world(app, browser):
     participation = db.session.scalars(
         select(Tt124Participation).where(Tt124Participation.cycle_id == cycle_id, Tt124Participation.school_id == a.id)
     ).one()
+    for bpmn_id, username, values in (
+        ("register", "thcs-suoikhoang.ht", REGISTRATION),
+        ("add_evidence", "thcs-suoikhoang.gv", {"tieu_chi": "2", "minh_chung": "Họp Ban đại diện CMHS"}),
+    ):
+        task_id = open_task(bpmn_id, instance_id=participation.instance_id).id
+        cascade().complete_task(store(), token_actor(username), task_id, values)
+    evidence = db.session.scalars(select(Tt124Evidence).where(Tt124Evidence.participation_id == participation.id)).one()
+    attached = client.client.post(
+        f"/tt124/evidence/{evidence.id}/files",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": client.csrf(f"/tt124/schools/{participation.id}"),
+            "files": [(io.BytesIO(b"%PDF-1.4 bien ban hop"), "bien-ban-hop.pdf", "application/pdf")],
+        },
+    )
+    assert attached.status_code == 303
+    evidence_file = db.session.scalars(select(Tt124File).where(Tt124File.evidence_id == evidence.id)).one()
     principal = db.session.scalars(select(User).where(User.username == "thcs-suoikhoang.ht")).one()
     notification = db.session.scalars(select(Notification).where(Notification.user_id == principal.id)).first()
     return {
@@ -100,6 +119,8 @@ def build_world(app, browser):
         "notification_id": notification.id if notification else 0,
         "cycle_id": cycle_id,
         "participation_id": participation.id,
+        "evidence_id": evidence.id,
+        "file_id": evidence_file.id,
     }
 
 
@@ -157,6 +178,7 @@ def test_the_owners_do_see_them(app, browser):
             f"/incidents/{ids['incident_id']}/attachments/{ids['attachment_id']}",
             f"/reports/submissions/{ids['submission_id']}",
             f"/tt124/schools/{ids['participation_id']}",
+            f"/tt124/evidence/{ids['evidence_id']}/files/{ids['file_id']}",
         ):
             assert principal.get(path).status_code == 200, path
         cttt = browser("pgddt.cttt")

@@ -71,6 +71,80 @@ def register_cli(app) -> None:
         delivered = cascade().deliver_messages(store(), limit=100_000)
         click.echo(f"period {period_id} opened; {delivered} school report(s) started")
 
+    @app.cli.group("tt124")
+    def tt124_group():
+        """Circular 124 ("An toàn về an ninh, trật tự") evaluation years."""
+
+    @tt124_group.command("open-year")
+    @click.option("--year", type=int, required=True, help="Evaluation year (16/11 of the year before to 15/11).")
+    @click.option(
+        "--office",
+        "office_code",
+        help="Code of the receiving office (e.g. cp-pgddt). Default: every organisation that manages schools.",
+    )
+    def tt124_open_year_command(year: int, office_code: str | None):
+        """Open the Circular 124 year for the office's schools (as the web's "Mở năm đánh giá" does, as the
+        system): each school's eligibility is recorded and each eligible school's year starts. A year already
+        open is left as it is."""
+        from sqlalchemy.exc import IntegrityError
+
+        from engine.clock import clock
+        from engine.errors import EngineError
+        from engine.ports import Actor
+        from engine.tt124 import FIRST_YEAR, openable_year
+        from models.org import Organisation
+        from models.tt124 import Tt124Cycle, Tt124Participation
+
+        if not openable_year(year, clock.today()):
+            raise click.BadParameter(
+                f"{year} is not a year that can be opened: from {FIRST_YEAR} (Circular 124 in force "
+                f"10/02/2022) to {clock.today().year + 1}",
+                param_hint="'--year'",
+            )
+        managing = select(Organisation.parent_id).where(Organisation.kind == "school")
+        if office_code:
+            office = db.session.scalars(select(Organisation).where(Organisation.code == office_code)).first()
+            if office is not None and office.kind == "section" and office.parent_id:
+                office = db.session.get(Organisation, office.parent_id)  # a section opens for its office
+            if office is None:
+                raise click.BadParameter(f"no organisation with code {office_code!r}", param_hint="'--office'")
+            if office.id not in set(db.session.scalars(managing)):
+                raise click.BadParameter(f"{office.code} ({office.name}) manages no schools", param_hint="'--office'")
+            offices = [office]
+        else:
+            offices = db.session.scalars(
+                select(Organisation).where(Organisation.id.in_(managing)).order_by(Organisation.id)
+            ).all()
+            if not offices:
+                raise click.ClickException("no organisation manages schools: nothing to open")
+        for office in offices:
+            label = f"{office.code} ({office.name})"
+            existing = db.session.scalars(
+                select(Tt124Cycle).where(Tt124Cycle.receiver_id == office.id, Tt124Cycle.year == year)
+            ).first()
+            if existing is not None:
+                click.echo(f"Circular 124 year {year} is already open for {label} (cycle {existing.id}); nothing done")
+                continue
+            s = store()
+            try:
+                cycle_id = cascade().open_tt124_cycle(s, Actor.system(), office.id, year)
+            except IntegrityError:  # opened meanwhile by someone else
+                s.rollback()
+                click.echo(f"Circular 124 year {year} is already open for {label}; nothing done")
+                continue
+            except EngineError as exc:
+                s.rollback()
+                raise click.ClickException(f"{label}: {exc}") from exc
+            cascade().deliver_messages(store(), limit=100_000)
+            rows = db.session.scalars(select(Tt124Participation).where(Tt124Participation.cycle_id == cycle_id)).all()
+            eligible = sum(r.eligible for r in rows)
+            started = sum(r.instance_id is not None for r in rows)
+            click.echo(
+                f"Circular 124 year {year} opened for {label} (cycle {cycle_id}): {len(rows)} school(s), "
+                f"{eligible} eligible, {started} school year(s) started"
+                + (f"; {eligible - started} pending for `flask worker`" if started < eligible else "")
+            )
+
     @app.cli.command("export-data")
     @click.argument("path", type=click.Path(dir_okay=False, writable=True))
     def export_command(path: str):

@@ -21,19 +21,10 @@ from models.workflow import HumanTask
 from web.deps import cascade, current_actor, store
 from web.inbox import deliver_pending
 from web.locale import lang
+from web.uploads import UploadError, read_uploads
 
 bp = Blueprint("incidents", __name__, template_folder="templates")
 
-MAX_ATTACHMENT = 8 * 1024 * 1024
-ALLOWED_TYPES = {
-    "image/jpeg",
-    "image/png",
-    "image/webp",
-    "application/pdf",
-    "text/plain",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/msword",
-}
 PEOPLE_ROWS = 4
 
 
@@ -76,14 +67,10 @@ def new():
             ],
         )
         files = []
-        for upload in request.files.getlist("attachments"):
-            if not upload or not upload.filename:
-                continue
-            content = upload.read(MAX_ATTACHMENT + 1)
-            if len(content) > MAX_ATTACHMENT or upload.mimetype not in ALLOWED_TYPES:
-                errors["attachments"] = _("Tệp đính kèm phải là ảnh, PDF, Word hoặc văn bản, tối đa 8 MB.")
-                break
-            files.append((upload.filename, upload.mimetype, content))
+        try:
+            files = read_uploads(request.files.getlist("attachments"))
+        except UploadError:
+            errors["attachments"] = _("Tệp đính kèm phải là ảnh, PDF, Word hoặc văn bản, tối đa 8 MB.")
         if not errors:
             s = store()
             try:

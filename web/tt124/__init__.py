@@ -1,6 +1,6 @@
 """Circular 124 ("An toàn về an ninh, trật tự"): the year's overview with roll-ups per ward, level and year,
-one school's year (registration, evidence, checklist, meeting, dossier files, decision), opening a year, and
-the administrator's eligibility page."""
+one school's year (registration, evidence and the files attached to it, checklist, meeting, dossier files,
+decision), opening a year, and the administrator's eligibility page. Who sees what: `engine/access.py`."""
 
 from __future__ import annotations
 
@@ -12,20 +12,30 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from engine.access import can_attach_tt124_evidence, can_see_tt124_dossier, can_see_tt124_year
 from engine.clock import clock
 from engine.errors import EngineError, NotAllowedError
 from engine.orgs import resolve_scope
-from engine.tt124 import CRITERIA, DISQUALIFIERS, STATUSES, calendar, eligibility, rollup
+from engine.tt124 import (
+    CRITERIA,
+    DISQUALIFIERS,
+    EVIDENCE_OPEN_STATUSES,
+    MAX_FILES_PER_EVIDENCE,
+    STATUSES,
+    calendar,
+    eligibility,
+    openable_year,
+    rollup,
+)
 from models import db
 from models.org import Organisation
-from models.tt124 import Tt124Cycle, Tt124File, Tt124Override, Tt124Participation
+from models.tt124 import Tt124Cycle, Tt124Evidence, Tt124File, Tt124Override, Tt124Participation
 from web.deps import cascade, current_actor, store
 from web.inbox import deliver_pending
+from web.uploads import ACCEPT, DOCX, UploadError, human_size, read_uploads, size_cap
 
 bp = Blueprint("tt124", __name__, template_folder="templates")
 OPENER_ROLES = {"specialist", "leader", "deputy"}
-CITY_ROLES = {"police", "specialist", "leader", "deputy"}  # who at the city police and UBND TP handles dossiers
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 LEVEL_ORDER = ("MN", "TH", "TH&THCS", "THCS", "THPT")
 
 
@@ -37,18 +47,15 @@ def _city_bodies(receiver_id: int) -> set[int]:
 
 
 def _can_see_cycle(cycle: Tt124Cycle) -> bool:
-    actor = current_actor()
-    if actor.is_admin or cycle.receiver_id in actor.org_scope:
-        return True
-    return bool(actor.roles & CITY_ROLES) and bool(actor.org_scope & _city_bodies(cycle.receiver_id))
+    return can_see_tt124_year(current_actor(), cycle.receiver_id, _city_bodies(cycle.receiver_id))
 
 
 def _can_see(p: Tt124Participation) -> bool:
-    actor = current_actor()
-    if p.school_id in actor.org_scope or _can_see_cycle(p.cycle):
-        return True
-    ward_police = resolve_scope("ward_police", store().org(p.school_id), store().orgs())
-    return ward_police is not None and ward_police in actor.org_scope
+    """The school's page, its evidence and their attachments, its dossier files: one rule for all of them."""
+    s = store()
+    ward_police = resolve_scope("ward_police", s.org(p.school_id), s.orgs())
+    receiver_id = p.cycle.receiver_id
+    return can_see_tt124_dossier(current_actor(), p.school_id, receiver_id, _city_bodies(receiver_id), ward_police)
 
 
 def _visible_cycles() -> list[Tt124Cycle]:
@@ -164,7 +171,7 @@ def open_cycle():
     home = _receiver_id()
     if home is None or not _can_open(home):
         abort(403)
-    if not year or not 2022 <= year <= clock.today().year + 1:
+    if not year or not openable_year(year, clock.today()):
         flash(_("Năm không hợp lệ."), "error")
         return redirect(url_for("tt124.index")), 303
     s = store()
@@ -186,12 +193,7 @@ def open_cycle():
     return redirect(url_for("tt124.index", cycle=cycle_id)), 303
 
 
-@bp.route("/tt124/schools/<int:participation_id>")
-@login_required
-def school(participation_id: int):
-    p = db.session.get(Tt124Participation, participation_id)
-    if p is None or not _can_see(p):
-        abort(404)
+def _render_school(p: Tt124Participation, upload_errors: dict[int, str] | None = None):
     return render_template(
         "tt124/school.html",
         p=p,
@@ -200,21 +202,112 @@ def school(participation_id: int):
         statuses=STATUSES,
         disqualifiers=DISQUALIFIERS,
         evidence_by={n: [e for e in p.evidence if e.criterion == n] for n in CRITERIA},
+        can_attach=p.status in EVIDENCE_OPEN_STATUSES and can_attach_tt124_evidence(current_actor(), p.school_id),
+        upload_errors=upload_errors or {},
+        accept=ACCEPT,
+        max_size=human_size(size_cap()),
+        max_files=MAX_FILES_PER_EVIDENCE,
     )
+
+
+@bp.route("/tt124/schools/<int:participation_id>")
+@login_required
+def school(participation_id: int):
+    p = db.session.get(Tt124Participation, participation_id)
+    if p is None or not _can_see(p):
+        abort(404)
+    return _render_school(p)
+
+
+def _send(data: bytes, mimetype: str, name: str):
+    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.route("/tt124/files/<int:file_id>")
 @login_required
 def file(file_id: int):
+    """A Word file of the recognition dossier (evidence attachments have their own route, with their type)."""
     row = db.session.get(Tt124File, file_id)
-    if row is None:
+    if row is None or row.evidence_id is not None:
         abort(404)
     p = db.session.get(Tt124Participation, row.participation_id)
     if p is None or not _can_see(p):
         abort(404)
-    response = send_file(io.BytesIO(row.data), mimetype=DOCX, as_attachment=True, download_name=row.filename, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return _send(row.data, DOCX, row.filename)
+
+
+def _upload_error(exc: UploadError) -> str:
+    if exc.reason == "too_big":
+        return _(
+            "Tệp “%(name)s” vượt quá dung lượng cho phép (tối đa %(limit)s).",
+            name=exc.filename,
+            limit=human_size(size_cap()),
+        )
+    if exc.reason == "empty":
+        return _("Tệp “%(name)s” không có nội dung.", name=exc.filename)
+    return _(
+        "Tệp “%(name)s” không thuộc loại được phép: chỉ nhận ảnh (JPEG, PNG, WebP), PDF, Word hoặc văn bản (.txt).",
+        name=exc.filename,
+    )
+
+
+@bp.route("/tt124/evidence/<int:evidence_id>/files", methods=["POST"])
+@login_required
+def attach_evidence_files(evidence_id: int):
+    """The school attaches files (minutes, photos, PDFs) to one piece of its evidence; all or none are kept."""
+    evidence = db.session.get(Tt124Evidence, evidence_id)
+    p = db.session.get(Tt124Participation, evidence.participation_id) if evidence else None
+    if p is None or not _can_see(p):
+        abort(404)
+    actor = current_actor()
+    if not can_attach_tt124_evidence(actor, p.school_id):
+        abort(403)
+    status, error, files = 422, None, []
+    if p.status not in EVIDENCE_OPEN_STATUSES:
+        status, error = 409, _("Hồ sơ đề nghị công nhận đã gửi; không thể đính kèm thêm tệp vào minh chứng.")
+    else:
+        try:
+            files = read_uploads(request.files.getlist("files"))
+        except UploadError as exc:
+            status, error = (413 if exc.reason == "too_big" else 422), _upload_error(exc)
+        else:
+            if not files:
+                error = _("Vui lòng chọn ít nhất một tệp để đính kèm.")
+            elif len(evidence.attachments) + len(files) > MAX_FILES_PER_EVIDENCE:
+                error = _("Mỗi minh chứng có tối đa %(n)s tệp đính kèm.", n=MAX_FILES_PER_EVIDENCE)
+    if error is None:
+        s = store()
+        try:
+            cascade().attach_tt124_evidence_files(s, actor, evidence.id, list(files))
+        except NotAllowedError:
+            s.rollback()
+            abort(403)
+        except EngineError as exc:
+            s.rollback()
+            error = _("Không đính kèm được tệp: %(reason)s", reason=str(exc))
+        else:
+            flash(_("Đã đính kèm %(n)s tệp vào minh chứng.", n=len(files)), "success")
+            anchor = f"#evidence-{evidence.id}"
+            return redirect(url_for("tt124.school", participation_id=p.id) + anchor), 303
+    flash(_("Chưa đính kèm được tệp nào; xem thông báo tại minh chứng."), "error")
+    return _render_school(p, {evidence.id: error}), status
+
+
+@bp.route("/tt124/evidence/<int:evidence_id>/files/<int:file_id>")
+@login_required
+def evidence_file(evidence_id: int, file_id: int):
+    """A file attached to evidence, for those who may see the school's dossier; sent as an attachment with the
+    type recognised at upload, never rendered inline."""
+    row = db.session.get(Tt124File, file_id)
+    if row is None or row.evidence_id != evidence_id:
+        abort(404)
+    p = db.session.get(Tt124Participation, row.participation_id)
+    if p is None or not _can_see(p):
+        abort(404)
+    return _send(row.data, row.content_type or "application/octet-stream", row.filename)
 
 
 @bp.route("/tt124/mine")
