@@ -27,7 +27,8 @@ class Config:
     CLOCK_START = os.environ.get("CASCADE_CLOCK_START")
     # Deliver outbox messages right after the request that produced them (the worker retries failures).
     DELIVER_INLINE = True
-    MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+    # One request: an incident with several phone photos (each file is capped at 8 MB by web/uploads.py).
+    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
     SMTP_HOST = os.environ.get("CASCADE_SMTP_HOST")
     SMTP_PORT = int(os.environ.get("CASCADE_SMTP_PORT", "25"))
     SMTP_USER = os.environ.get("CASCADE_SMTP_USER")

@@ -21,7 +21,7 @@ from models.workflow import HumanTask
 from web.deps import cascade, current_actor, store
 from web.inbox import deliver_pending
 from web.locale import lang
-from web.uploads import UploadError, read_uploads
+from web.uploads import UploadError, human_size, read_uploads, size_cap
 
 bp = Blueprint("incidents", __name__, template_folder="templates")
 
@@ -70,7 +70,9 @@ def new():
         try:
             files = read_uploads(request.files.getlist("attachments"))
         except UploadError:
-            errors["attachments"] = _("Tệp đính kèm phải là ảnh, PDF, Word hoặc văn bản, tối đa 8 MB.")
+            errors["attachments"] = _(
+                "Tệp đính kèm phải là ảnh, PDF, Word hoặc văn bản, tối đa %(limit)s.", limit=human_size(size_cap())
+            )
         if not errors:
             s = store()
             try:
