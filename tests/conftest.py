@@ -6,8 +6,10 @@ they are skipped when the server is down; with CI=true they fail instead.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import os
+import socket
 from datetime import datetime
 
 import pytest
@@ -224,3 +226,28 @@ class Browser:
 @pytest.fixture
 def browser(app):
     return lambda username=None: Browser(app, username)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_sink():
+    from aiosmtpd.controller import Controller
+
+    class Sink:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+            self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+            return "250 OK"
+
+    handler, port = Sink(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    yield controller, handler, port
+    with contextlib.suppress(AssertionError, RuntimeError):  # a test may have left it stopped
+        controller.stop()

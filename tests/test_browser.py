@@ -86,7 +86,16 @@ def test_specialist_completes_a_draft_in_the_browser(live_server, page, sqlite_a
         page.screenshot(path=os.environ["CASCADE_SCREENSHOT"], full_page=True)
 
 
-def test_incident_raised_in_two_clicks_reaches_ctts_notification_centre(live_server, page, sqlite_app):
+def test_incident_raised_in_two_clicks_reaches_ctts_notification_centre(live_server, page, sqlite_app, smtp_sink):
+    from email import message_from_string
+    from email.header import decode_header, make_header
+
+    from web.deps import cascade, store
+    from web.mail import smtp_sender
+
+    controller, handler, port = smtp_sink
+    controller.start()
+    sqlite_app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
     base = live_server
     login(page, base, "thcs-suoikhoang.ht")
     page.click("a.raise")  # click 1: from any page
@@ -96,6 +105,12 @@ def test_incident_raised_in_two_clicks_reaches_ctts_notification_centre(live_ser
     page.click("button.primary")  # click 2
     assert "Đã ghi nhận sự việc" in page.content()
     page.click("text=Đăng xuất")
+    with sqlite_app.app_context():  # what `flask worker` does: the queued e-mail goes to the SMTP server
+        assert cascade().deliver_emails(store(), smtp_sender()) >= 1
+    to_cttt = [message_from_string(m) for rcpt, m in handler.messages if "pgddt.cttt@cascade.example" in rcpt]
+    assert len(to_cttt) == 1
+    subject = str(make_header(decode_header(to_cttt[0]["Subject"])))
+    assert subject == "Sự việc tại Trường THCS Suối Khoáng: Học sinh đánh nhau, gây rối trật tự (Nhẹ)"
 
     login(page, base, "pgddt.cttt")
     assert page.locator("#unread-count").inner_text() == "1"

@@ -5,11 +5,8 @@ through SMTP with retries."""
 
 from __future__ import annotations
 
-import contextlib
-import socket
 from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from engine.clock import VN_TZ, clock
@@ -165,31 +162,6 @@ def test_invalid_incident_is_refused_and_nothing_is_stored(app, browser):
         assert response.get_data(as_text=True).count('role="alert"') >= 4
         assert db.session.scalars(select(Incident)).all() == []
         assert browser("pgddt.cttt").get("/incidents/new").status_code == 403  # only schools raise them
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_sink():
-    from aiosmtpd.controller import Controller
-
-    class Sink:
-        def __init__(self):
-            self.messages = []
-
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-            self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
-            return "250 OK"
-
-    handler, port = Sink(), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    yield controller, handler, port
-    with contextlib.suppress(AssertionError, RuntimeError):  # a test may have left it stopped
-        controller.stop()
 
 
 def test_email_reaches_the_smtp_server_and_waits_while_it_is_down(app, browser, smtp_sink):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,18 +23,12 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from tests.conftest import IN_CI, PG_ADMIN_URL, PG_URL
+from tests.conftest import IN_CI, PG_ADMIN_URL, PG_URL, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHOOLS = int(os.environ.get("CASCADE_LOAD_TASKS", "12"))
 CLIENTS = int(os.environ.get("CASCADE_LOAD_CLIENTS", "4"))
 pytestmark = pytest.mark.postgres
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

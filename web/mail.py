@@ -4,7 +4,8 @@ CASCADE_SMTP_STARTTLS=1). The engine queues; this only delivers."""
 from __future__ import annotations
 
 import smtplib
-from email.message import EmailMessage
+from email.header import Header
+from email.mime.text import MIMEText
 
 from flask import current_app
 
@@ -17,9 +18,10 @@ def smtp_sender():
     def send(to: str, subject: str, body: str) -> None:
         if not host:
             raise RuntimeError("no SMTP server configured (CASCADE_SMTP_HOST)")
-        message = EmailMessage()
-        message["From"], message["To"], message["Subject"] = sender, to, subject
-        message.set_content(body)
+        # The subject as one encoded word: the modern folder of Python's email package moves the space between
+        # two folded encoded words into the folding, and RFC 2047 readers drop it ("trật tự" → "trậttự").
+        message = MIMEText(body, "plain", "utf-8")
+        message["From"], message["To"], message["Subject"] = sender, to, Header(subject, "utf-8")
         with smtplib.SMTP(host, port, timeout=10) as smtp:
             if config.get("SMTP_STARTTLS"):
                 smtp.starttls()
