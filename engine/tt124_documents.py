@@ -2,35 +2,24 @@
 Tờ trình (submission), Báo cáo kết quả (report on results) and Biên bản (minutes of the self-assessment
 meeting), and the text of UBND TP's recognition decision.
 
-Pure: python-docx and `engine.documents` (NĐ 30 place-date line, "Nơi nhận", signature block); the caller gives
-a `Dossier` of plain values and stores the bytes.
+Pure: the NĐ 30 Word layout of `engine.nd30_docx` (python-docx) and `engine.documents` (place-date line, "Nơi nhận",
+signature block); the caller gives a `Dossier` of plain values and stores the bytes. The three Word files carry no
+page numbers.
 """
 
 from __future__ import annotations
 
-import io
-import re
-import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from docx import Document as WordDocument
-from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
+from docx.shared import Mm
 
+from engine import nd30_docx as nd30
 from engine.documents import format_date, parse_date, place_date_line, recipient_lines, signature_block
 from engine.tt124 import CIRCULAR, CRITERIA, TITLE
 
-FONT = "Times New Roman"
-TEXT_WIDTH_MM = 210 - 30 - 15  # A4, left 30 mm, right 15 mm (NĐ 30 Appendix I)
-HEADER_COLUMNS_MM = (70, TEXT_WIDTH_MM - 70)
-FOOT_COLUMNS_MM = (80, TEXT_WIDTH_MM - 80)
-INDENT_MM = 12.7
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_t = nd30.clean_text
 QUOTED_TITLE = f"“{TITLE}”"
 
 
@@ -69,10 +58,6 @@ class Dossier:
     office: Signatory
     other_documents: str = ""
     extra: dict = field(default_factory=dict)
-
-
-def _t(text: object) -> str:
-    return _CONTROL.sub("", unicodedata.normalize("NFC", "" if text is None else str(text)))
 
 
 def _d(value) -> str:
@@ -280,152 +265,18 @@ def decision_text(school_name: str, year: int, to_trinh: str, appraisal_by: str,
 # --------------------------------------------------------------------------- Word layout (NĐ 30/2020)
 
 
-def _font(run, size: float, *, bold=False, italic=False) -> None:
-    run.font.name, run.font.size, run.font.bold, run.font.italic = FONT, Pt(size), bold, italic
-    fonts = run._element.get_or_add_rPr().get_or_add_rFonts()
-    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
-        fonts.set(qn(attr), FONT)
-
-
-def _p(container, text="", size=14, *, bold=False, italic=False, align=WD_ALIGN_PARAGRAPH.CENTER, before=0, after=0,
-       indent=None, spacing=None):  # fmt: skip
-    paragraph = container.add_paragraph()
-    paragraph.alignment = align
-    fmt = paragraph.paragraph_format
-    fmt.space_before, fmt.space_after = Pt(before), Pt(after)
-    if indent is not None:
-        fmt.first_line_indent = Mm(indent)
-    if spacing is not None:
-        fmt.line_spacing = spacing
-    _font(paragraph.add_run(_t(text)), size, bold=bold, italic=italic)
-    return paragraph
-
-
-def _in_cell(cell, text, size, **kw):
-    paragraph = _p(cell, text, size, **kw)
-    first = cell.paragraphs[0]
-    if first is not paragraph and not first.text:
-        first._element.getparent().remove(first._element)
-    return paragraph
-
-
-def _rule(container, width_mm: float, column_mm: float, *, after: float = 0) -> None:
-    paragraph = container.add_paragraph()
-    fmt = paragraph.paragraph_format
-    side = max(0.0, (column_mm - width_mm) / 2)
-    fmt.left_indent, fmt.right_indent = Mm(side), Mm(side)
-    fmt.space_before, fmt.space_after, fmt.line_spacing = Pt(0), Pt(after), Pt(2)
-    p_pr = paragraph._element.get_or_add_pPr()
-    borders, bottom = OxmlElement("w:pBdr"), OxmlElement("w:bottom")
-    for key, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"), ("w:color", "000000")):
-        bottom.set(qn(key), value)
-    borders.append(bottom)
-    anchor = next((c for c in p_pr if c.tag in {qn("w:spacing"), qn("w:ind"), qn("w:jc")}), None)
-    if anchor is not None:
-        anchor.addprevious(borders)
-    else:
-        p_pr.append(borders)
-
-
-def _borderless(table, widths_mm: Sequence[float]) -> None:
-    tbl_pr = table._element.tblPr
-    borders = OxmlElement("w:tblBorders")
-    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        element = OxmlElement(f"w:{edge}")
-        element.set(qn("w:val"), "nil")
-        borders.append(element)
-    look = tbl_pr.find(qn("w:tblLook"))
-    if look is not None:
-        look.addprevious(borders)
-    else:
-        tbl_pr.append(borders)
-    _widths(table, widths_mm)
-
-
-def _widths(table, widths_mm: Sequence[float]) -> None:
-    table.autofit = False
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for row in table.rows:
-        for cell, width in zip(row.cells, widths_mm, strict=True):
-            cell.width = Mm(width)
-    for col, width in zip(table._element.tblGrid.findall(qn("w:gridCol")), widths_mm, strict=True):
-        col.set(qn("w:w"), str(int(Mm(width).twips)))
-
-
-def _new_document():
-    word = WordDocument()
-    section = word.sections[0]
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.top_margin, section.bottom_margin = Mm(20), Mm(20)
-    section.left_margin, section.right_margin = Mm(30), Mm(15)
-    normal = word.styles["Normal"]
-    normal.font.name, normal.font.size = FONT, Pt(14)
-    r_pr = normal.element.get_or_add_rPr()
-    fonts = r_pr.get_or_add_rFonts()
-    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
-        fonts.set(qn(attr), FONT)
-    lang = OxmlElement("w:lang")
-    lang.set(qn("w:val"), "vi-VN")
-    r_pr.append(lang)
-    normal.paragraph_format.space_after = Pt(0)
+def _opening(d: Dossier, key: str, kind: str, summary: str):
+    """A new document (no page numbers) with the school's header, number `d.symbols[key]`, and the title."""
+    word = nd30.new_document()
+    nd30.header(
+        word,
+        managing_body=d.managing_body,
+        issuer=d.school_name,
+        symbol=d.symbols[key],
+        place_line=place_date_line(d.place, d.issued_on),
+    )
+    nd30.title(word, kind, summary)
     return word
-
-
-def _header(word, d: Dossier, symbol: str) -> None:
-    """Managing body / school / "Số:" left; national motto / place and date right."""
-    left_mm, right_mm = HEADER_COLUMNS_MM
-    table = word.add_table(rows=2, cols=2)
-    _borderless(table, HEADER_COLUMNS_MM)
-    left, right = table.rows[0].cells
-    _in_cell(left, _t(d.managing_body).upper(), 12)
-    _p(left, _t(d.school_name).upper(), 12, bold=True)
-    _rule(left, 28, left_mm)
-    _in_cell(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 12, bold=True)
-    _p(right, "Độc lập - Tự do - Hạnh phúc", 13, bold=True)
-    _rule(right, 58, right_mm)
-    number, when = table.rows[1].cells
-    _in_cell(number, f"Số: {symbol}", 13, before=6)
-    _in_cell(when, place_date_line(d.place, d.issued_on), 14, italic=True, before=6)
-
-
-def _title(word, kind: str, summary: str) -> None:
-    _p(word, kind, 14, bold=True, before=18)
-    _p(word, summary, 14, bold=True)
-    _rule(word, 45, TEXT_WIDTH_MM, after=12)
-
-
-def _body(word, text: str) -> None:
-    _p(word, text, 14, align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent=INDENT_MM, after=6, spacing=1.1)
-
-
-def _heading(word, text: str) -> None:
-    paragraph = _p(word, text, 14, bold=True, align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent=INDENT_MM, before=6, after=6)
-    paragraph.paragraph_format.keep_with_next = True
-
-
-def _foot(word, recipients: list[str], signature: list[str]) -> None:
-    table = word.add_table(rows=1, cols=2)
-    _borderless(table, FOOT_COLUMNS_MM)
-    table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
-    left, right = table.rows[0].cells
-    if recipients:
-        _in_cell(left, "Nơi nhận:", 12, bold=True, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT, before=6)
-        for line in recipients:
-            _p(left, line, 11, align=WD_ALIGN_PARAGRAPH.LEFT)
-    *titles, name = signature
-    for index, title in enumerate(titles):
-        (_in_cell if index == 0 else _p)(right, title, 14, bold=True, before=6 if index == 0 else 0)
-    for _ in range(4):  # room for the signature and the seal
-        _p(right, "", 14)
-    _p(right, name, 14, bold=True)
-
-
-def _save(word, title: str, author: str) -> bytes:
-    props = word.core_properties
-    props.title, props.author, props.language = _t(title)[:255], _t(author), "vi-VN"
-    out = io.BytesIO()
-    word.save(out)
-    return out.getvalue()
 
 
 def _principal(d: Dossier) -> list[str]:
@@ -436,79 +287,72 @@ def _addressees(word, names: list[str]) -> None:
     """ "Kính gửi:" with the addressees one per line under each other, right of the words (NĐ 30 layout)."""
     for index, name in enumerate(names):
         end = "." if index == len(names) - 1 else ";"
-        paragraph = _p(word, "", 14, align=WD_ALIGN_PARAGRAPH.LEFT)
+        paragraph = nd30.paragraph(word, "", 14, align=WD_ALIGN_PARAGRAPH.LEFT)
         fmt = paragraph.paragraph_format
         fmt.left_indent, fmt.first_line_indent = Mm(42), Mm(-24 if index == 0 else 0)
         if index == 0:
-            _font(paragraph.add_run("Kính gửi:\t"), 14)
+            nd30.set_font(paragraph.add_run("Kính gửi:\t"), 14)
             fmt.tab_stops.add_tab_stop(Mm(42))
-        _font(paragraph.add_run(_t(f"- {name}{end}")), 14)
+        nd30.set_font(paragraph.add_run(_t(f"- {name}{end}")), 14)
 
 
 def to_trinh_docx(d: Dossier) -> bytes:
-    word = _new_document()
-    _header(word, d, d.symbols["to_trinh"])
     summary, body = to_trinh_text(d)
-    _title(word, "TỜ TRÌNH", summary)
+    word = _opening(d, "to_trinh", "TỜ TRÌNH", summary)
     _addressees(word, [d.city_committee, f"{d.city_police} (cơ quan thường trực Ban Chỉ đạo)"])
-    _p(word, "", 8)
+    nd30.paragraph(word, "", 8)
     for line in body:
-        _body(word, line)
-    _p(word, "", 8)
+        nd30.body_paragraph(word, line)
+    nd30.paragraph(word, "", 8)
     recipients = ["- Như trên;", *recipient_lines([(d.receiver, "bao_cao"), (d.ward_police, "de_biet"), ("VT", "luu")])]
-    _foot(word, recipients, _principal(d))
-    return _save(word, f"{d.symbols['to_trinh']} {summary}", d.school_name)
+    nd30.foot(word, recipients, _principal(d))
+    return nd30.to_bytes(word, title=f"{d.symbols['to_trinh']} {summary}", author=d.school_name)
 
 
 def _criteria_table(word, d: Dossier) -> None:
-    widths = (10.0, 62.0, TEXT_WIDTH_MM - 10 - 62 - 25, 25.0)
+    widths = (10.0, 62.0, nd30.TEXT_WIDTH_MM - 10 - 62 - 25, 25.0)
     table = word.add_table(rows=1, cols=4)
     table.style = word.styles["Table Grid"]
     for cell, text in zip(table.rows[0].cells, ("TT", "Tiêu chí (Điều 7)", "Minh chứng", "Tự đánh giá"), strict=True):
-        _in_cell(cell, text, 12, bold=True)
+        nd30.cell_paragraph(cell, text, 12, bold=True)
     for number, (vi, _en) in CRITERIA.items():
         cells = table.add_row().cells
-        _in_cell(cells[0], str(number), 12)
-        _in_cell(cells[1], vi, 11, align=WD_ALIGN_PARAGRAPH.LEFT)
+        nd30.cell_paragraph(cells[0], str(number), 12)
+        nd30.cell_paragraph(cells[1], vi, 11, align=WD_ALIGN_PARAGRAPH.LEFT)
         lines = _criterion_evidence(d, number) or ["(chưa cập nhật minh chứng)"]
-        _in_cell(cells[2], "- " + lines[0], 11, align=WD_ALIGN_PARAGRAPH.LEFT)
+        nd30.cell_paragraph(cells[2], "- " + lines[0], 11, align=WD_ALIGN_PARAGRAPH.LEFT)
         for line in lines[1:]:
-            _p(cells[2], "- " + line, 11, align=WD_ALIGN_PARAGRAPH.LEFT)
-        _in_cell(cells[3], "Đạt" if d.meeting.get(f"tc{number}") else "Chưa đạt", 12, bold=True)
-    _widths(table, widths)
+            nd30.paragraph(cells[2], "- " + line, 11, align=WD_ALIGN_PARAGRAPH.LEFT)
+        nd30.cell_paragraph(cells[3], "Đạt" if d.meeting.get(f"tc{number}") else "Chưa đạt", 12, bold=True)
+    nd30.column_widths(table, widths)
 
 
 def bao_cao_docx(d: Dossier) -> bytes:
-    word = _new_document()
-    _header(word, d, d.symbols["bao_cao"])
     summary, parts = bao_cao_text(d)
-    _title(word, "BÁO CÁO", summary)
+    word = _opening(d, "bao_cao", "BÁO CÁO", summary)
     for kind, text in parts:
         if kind == "h":
-            _heading(word, text)
+            nd30.heading(word, text)
         elif kind == "table":
             _criteria_table(word, d)
-            _p(word, "", 6)
+            nd30.paragraph(word, "", 6)
         else:
-            _body(word, text)
-    _p(word, "", 8)
+            nd30.body_paragraph(word, text)
+    nd30.paragraph(word, "", 8)
     recipients = recipient_lines(
         [(d.city_committee, "bao_cao"), (d.city_police, "bao_cao"), (d.receiver, "bao_cao"), ("VT", "luu")]
     )
-    _foot(word, recipients, _principal(d))
-    return _save(word, f"{d.symbols['bao_cao']} {summary}", d.school_name)
+    nd30.foot(word, recipients, _principal(d))
+    return nd30.to_bytes(word, title=f"{d.symbols['bao_cao']} {summary}", author=d.school_name)
 
 
 def bien_ban_docx(d: Dossier) -> bytes:
-    word = _new_document()
-    _header(word, d, d.symbols["bien_ban"])
     summary, parts = bien_ban_text(d)
-    _title(word, "BIÊN BẢN", summary)
+    word = _opening(d, "bien_ban", "BIÊN BẢN", summary)
     for kind, text in parts:
-        (_heading if kind == "h" else _body)(word, text)
-    _p(word, "", 8)
-    grid = word.add_table(rows=2, cols=2)
-    _borderless(grid, (TEXT_WIDTH_MM / 2, TEXT_WIDTH_MM / 2))
+        (nd30.heading if kind == "h" else nd30.body_paragraph)(word, text)
+    nd30.paragraph(word, "", 8)
+    grid = nd30.layout_table(word, 2, (nd30.TEXT_WIDTH_MM / 2, nd30.TEXT_WIDTH_MM / 2))
     signers = (
         (f"ĐẠI DIỆN {d.ward_police}".upper(), d.police.person),
         (f"ĐẠI DIỆN {d.receiver}".upper(), d.office.person),
@@ -516,11 +360,11 @@ def bien_ban_docx(d: Dossier) -> bytes:
         ("CHỦ TRÌ", d.principal_name),
     )
     for index, (cell, (title, name)) in enumerate(zip([c for r in grid.rows for c in r.cells], signers, strict=True)):
-        _in_cell(cell, title, 13, bold=True, before=6 if index < 2 else 18)
+        nd30.cell_paragraph(cell, title, 13, bold=True, before=6 if index < 2 else 18)
         for _ in range(3):
-            _p(cell, "", 13)
-        _p(cell, name, 13, bold=True)
-    return _save(word, f"{d.symbols['bien_ban']} {summary}", d.school_name)
+            nd30.paragraph(cell, "", 13)
+        nd30.paragraph(cell, name, 13, bold=True)
+    return nd30.to_bytes(word, title=f"{d.symbols['bien_ban']} {summary}", author=d.school_name)
 
 
 def body_text(parts: list[tuple[str, str]] | list[str]) -> str:

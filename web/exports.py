@@ -8,22 +8,16 @@ and return bytes; the routes that serve them live in `web/downloads.py`.
 from __future__ import annotations
 
 import io
-import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from docx import Document as WordDocument
-from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from engine import nd30_docx as nd30
 from engine.clock import VN_TZ
 from engine.documents import get_doc_type, place_date_line, recipient_lines, signature_block
 from models.document import Document
@@ -33,7 +27,7 @@ from models.report import ReportCompilation, ReportSubmission
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-FONT = "Times New Roman"
+FONT = nd30.FONT
 # School levels in the order the office lists them, and their names in a column header.
 LEVELS = {"MN": "Mầm non", "TH": "Tiểu học", "TH&THCS": "TH&THCS", "THCS": "THCS", "THPT": "THPT"}
 STATUS_LABELS = {
@@ -43,12 +37,7 @@ STATUS_LABELS = {
     "pending": "Chưa nộp",
 }
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _t(text: object) -> str:
-    """Text as written into the files: NFC (diacritics as one code point each), no XML-illegal characters."""
-    return _CONTROL_CHARS.sub("", unicodedata.normalize("NFC", "" if text is None else str(text)))
+_t = nd30.clean_text  # text as written into the files, the workbook's too
 
 
 def indicator_label(label: str) -> str:
@@ -93,216 +82,13 @@ def issuer_header_name(issuer: Organisation) -> str:
 
 # --------------------------------------------------------------------------- Word (NĐ 30/2020)
 
-# NĐ 30/2020 Appendix I: A4, margins top/bottom 20–25 mm, left 30–35 mm, right 15–20 mm.
-PAGE_WIDTH, PAGE_HEIGHT = Mm(210), Mm(297)
-MARGINS = {"top": Mm(20), "bottom": Mm(20), "left": Mm(30), "right": Mm(15)}
-TEXT_WIDTH_MM = 210 - 30 - 15
-HEADER_COLUMNS_MM = (68, TEXT_WIDTH_MM - 68)
-FOOT_COLUMNS_MM = (80, TEXT_WIDTH_MM - 80)
-LAYOUT_CELL_MARGIN_MM = 1.0  # left and right padding in the borderless header and foot tables
-
-
-def _set_run_font(run, size: float, *, bold: bool = False, italic: bool = False) -> None:
-    run.font.name = FONT
-    run.font.size = Pt(size)
-    run.font.bold = bold
-    run.font.italic = italic
-    r_fonts = run._element.get_or_add_rPr().get_or_add_rFonts()
-    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
-        r_fonts.set(qn(attr), FONT)
-
-
-def _paragraph(
-    container,
-    text: str = "",
-    size: float = 14,
-    *,
-    bold: bool = False,
-    italic: bool = False,
-    align=WD_ALIGN_PARAGRAPH.CENTER,
-    before: float = 0,
-    after: float = 0,
-    first_line_mm: float | None = None,
-    line_spacing: float | None = None,
-):
-    paragraph = container.add_paragraph()
-    paragraph.alignment = align
-    fmt = paragraph.paragraph_format
-    fmt.space_before, fmt.space_after = Pt(before), Pt(after)
-    if first_line_mm is not None:
-        fmt.first_line_indent = Mm(first_line_mm)
-    if line_spacing is not None:
-        fmt.line_spacing = line_spacing
-    run = paragraph.add_run(_t(text))
-    _set_run_font(run, size, bold=bold, italic=italic)
-    return paragraph
-
-
-def _first_paragraph(cell, text: str, size: float, **kw):
-    """Write into a cell's existing empty paragraph (a new cell has one) instead of adding a blank line."""
-    paragraph = _paragraph(cell, text, size, **kw)
-    first = cell.paragraphs[0]
-    if first is not paragraph and not first.text:
-        first._element.getparent().remove(first._element)
-    return paragraph
-
-
-def _rule(container, width_mm: float, column_mm: float, *, after: float = 0) -> None:
-    """A centred horizontal line `width_mm` long: the bottom border of an empty, tiny paragraph whose indents
-    leave exactly that width (NĐ 30 draws such a line under the issuer, the motto and the summary).
-    `column_mm` is the width the paragraph may use."""
-    paragraph = container.add_paragraph()
-    fmt = paragraph.paragraph_format
-    side = max(0.0, (column_mm - width_mm) / 2)
-    fmt.left_indent, fmt.right_indent = Mm(side), Mm(side)
-    fmt.space_before, fmt.space_after = Pt(0), Pt(after)
-    fmt.line_spacing = Pt(2)
-    p_pr = paragraph._element.get_or_add_pPr()
-    borders = OxmlElement("w:pBdr")
-    bottom = OxmlElement("w:bottom")
-    for key, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"), ("w:color", "000000")):
-        bottom.set(qn(key), value)
-    borders.append(bottom)
-    # CT_PPr is a sequence: pBdr goes before spacing/ind/jc.
-    anchor = next((child for child in p_pr if child.tag in {qn("w:spacing"), qn("w:ind"), qn("w:jc")}), None)
-    if anchor is not None:
-        anchor.addprevious(borders)
-    else:
-        p_pr.append(borders)
-
-
-def _cell_margins(table, mm: float) -> None:
-    """Left and right padding of every cell (Word's default is 1.9 mm)."""
-    tbl_pr = table._element.tblPr
-    margins = OxmlElement("w:tblCellMar")
-    for edge in ("left", "right"):
-        element = OxmlElement(f"w:{edge}")
-        element.set(qn("w:w"), str(int(Mm(mm).twips)))
-        element.set(qn("w:type"), "dxa")
-        margins.append(element)
-    _insert_tbl_pr(tbl_pr, margins)
-
-
-def _insert_tbl_pr(tbl_pr, element) -> None:
-    # CT_TblPr is a sequence: tblBorders, …, tblCellMar come before tblLook
-    look = tbl_pr.find(qn("w:tblLook"))
-    if look is not None:
-        look.addprevious(element)
-    else:
-        tbl_pr.append(element)
-
-
-def _layout_table(table) -> None:
-    """A table used for placement only: no borders, narrow cell padding."""
-    borders = OxmlElement("w:tblBorders")
-    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        element = OxmlElement(f"w:{edge}")
-        element.set(qn("w:val"), "nil")
-        borders.append(element)
-    _insert_tbl_pr(table._element.tblPr, borders)
-    _cell_margins(table, LAYOUT_CELL_MARGIN_MM)
-
-
-def _column_widths(table, widths_mm: Sequence[float]) -> None:
-    table.autofit = False
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for row in table.rows:
-        for cell, width in zip(row.cells, widths_mm, strict=True):
-            cell.width = Mm(width)
-    grid = table._element.tblGrid
-    for col, width in zip(grid.findall(qn("w:gridCol")), widths_mm, strict=True):
-        col.set(qn("w:w"), str(int(Mm(width).twips)))
-
-
-def _repeat_header(row) -> None:
-    tr_pr = row._tr.get_or_add_trPr()
-    header = OxmlElement("w:tblHeader")
-    header.set(qn("w:val"), "true")
-    tr_pr.append(header)
-
-
-def _page_number_header(section) -> None:
-    """NĐ 30: page numbers centred in the top margin, from the second page on."""
-    section.different_first_page_header_footer = True
-    paragraph = section.header.paragraphs[0]
-    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    field = OxmlElement("w:fldSimple")
-    field.set(qn("w:instr"), " PAGE ")
-    run = paragraph.add_run("2")
-    _set_run_font(run, 13)
-    field.append(run._element)
-    paragraph._p.append(field)
-
-
-def _setup(word) -> None:
-    section = word.sections[0]
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = PAGE_WIDTH, PAGE_HEIGHT
-    section.top_margin, section.bottom_margin = MARGINS["top"], MARGINS["bottom"]
-    section.left_margin, section.right_margin = MARGINS["left"], MARGINS["right"]
-    section.header_distance, section.footer_distance = Mm(10), Mm(10)
-    normal = word.styles["Normal"]
-    normal.font.name, normal.font.size = FONT, Pt(14)
-    r_pr = normal.element.get_or_add_rPr()
-    r_fonts = r_pr.get_or_add_rFonts()
-    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
-        r_fonts.set(qn(attr), FONT)
-    lang = OxmlElement("w:lang")
-    lang.set(qn("w:val"), "vi-VN")
-    r_pr.append(lang)
-    normal.paragraph_format.space_after = Pt(0)
-    normal.paragraph_format.space_before = Pt(0)
-    _page_number_header(section)
-
-
-def _header(word, document: Document, place_line: str) -> None:
-    """Two columns: managing body / issuer / "Số:" on the left, national motto / place and date on the right."""
-    issuer = document.issuer
-    left_mm, right_mm = HEADER_COLUMNS_MM
-    table = word.add_table(rows=2, cols=2)
-    _layout_table(table)
-    _column_widths(table, HEADER_COLUMNS_MM)
-    left, right = table.rows[0].cells
-    if issuer.managing_body:
-        _first_paragraph(left, _t(issuer.managing_body).upper(), 12)
-        _paragraph(left, issuer_header_name(issuer), 12, bold=True)
-    else:
-        _first_paragraph(left, issuer_header_name(issuer), 12, bold=True)
-    _rule(left, 28, left_mm - 2 * LAYOUT_CELL_MARGIN_MM)
-    if document.grammar == "party":
-        _first_paragraph(right, "ĐẢNG CỘNG SẢN VIỆT NAM", 12, bold=True)
-        _rule(right, 62, right_mm - 2 * LAYOUT_CELL_MARGIN_MM)
-    else:
-        _first_paragraph(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 12, bold=True)
-        _paragraph(right, "Độc lập - Tự do - Hạnh phúc", 13, bold=True)
-        _rule(right, 58, right_mm - 2 * LAYOUT_CELL_MARGIN_MM)
-    number, date_cell = table.rows[1].cells
-    _first_paragraph(number, f"Số: {_t(document.symbol or '')}", 13, before=6)
-    _first_paragraph(date_cell, place_line, 14, italic=True, before=6)
-
 
 def _body_paragraphs(word, body: str) -> None:
-    """document.body line by line: blank lines separate paragraphs; every paragraph justified, first line
-    indented."""
+    """document.body line by line: blank lines separate paragraphs."""
     for line in _t(body).replace("\r\n", "\n").split("\n"):
         line = line.strip()
         if line:
-            _paragraph(word, line, 14, align=WD_ALIGN_PARAGRAPH.JUSTIFY, first_line_mm=12.7, after=6, line_spacing=1.1)
-
-
-def _section_heading(word, text: str) -> None:
-    heading = _paragraph(
-        word, text, 14, bold=True, align=WD_ALIGN_PARAGRAPH.JUSTIFY, first_line_mm=12.7, before=6, after=6
-    )
-    heading.paragraph_format.keep_with_next = True  # never a heading alone at the bottom of a page
-
-
-def _cell_text(cell, text: str, *, bold: bool = False, align=WD_ALIGN_PARAGRAPH.CENTER, size: float = 13) -> None:
-    paragraph = cell.paragraphs[0]
-    paragraph.alignment = align
-    paragraph.paragraph_format.space_before = Pt(1)
-    paragraph.paragraph_format.space_after = Pt(1)
-    _set_run_font(paragraph.add_run(_t(text)), size, bold=bold)
+            nd30.body_paragraph(word, line)
 
 
 def _figures_table(word, compilation: ReportCompilation) -> None:
@@ -311,100 +97,74 @@ def _figures_table(word, compilation: ReportCompilation) -> None:
     by_level = figures.get("by_level", {})
     levels = ordered_levels(by_level)
     level_mm = 22.0 if len(levels) <= 4 else 17.5
-    label_mm = TEXT_WIDTH_MM - 8 - 16 - level_mm * len(levels)
+    label_mm = nd30.TEXT_WIDTH_MM - 8 - 16 - level_mm * len(levels)
     widths = [8.0, label_mm, 16.0, *([level_mm] * len(levels))]
     table = word.add_table(rows=1, cols=len(widths))
     table.style = word.styles["Table Grid"]
-    _cell_margins(table, 1.0)
+    nd30.cell_margins(table, 1.0)
     header = table.rows[0].cells
     for cell, text in zip(header, ["TT", "Chỉ tiêu", "Tổng số", *(level_label(c) for c in levels)], strict=True):
-        _cell_text(cell, text, bold=True, size=11)
-    _repeat_header(table.rows[0])
+        nd30.cell_text(cell, text, bold=True, size=11)
+    nd30.repeat_header(table.rows[0])
     for index, (field_id, label) in enumerate(compilation.fields or [], start=1):
         cells = table.add_row().cells
-        _cell_text(cells[0], str(index), size=12)
-        _cell_text(cells[1], indicator_label(label), align=WD_ALIGN_PARAGRAPH.LEFT, size=12)
-        _cell_text(cells[2], str(totals.get(field_id, 0)), bold=True, size=12)
+        nd30.cell_text(cells[0], str(index), size=12)
+        nd30.cell_text(cells[1], indicator_label(label), align=WD_ALIGN_PARAGRAPH.LEFT, size=12)
+        nd30.cell_text(cells[2], str(totals.get(field_id, 0)), bold=True, size=12)
         for cell, level in zip(cells[3:], levels, strict=True):
-            _cell_text(cell, str(by_level[level].get(field_id, 0)), size=12)
-    _column_widths(table, widths)
+            nd30.cell_text(cell, str(by_level[level].get(field_id, 0)), size=12)
+    nd30.column_widths(table, widths)
 
 
 def _timeliness(word, figures: dict) -> None:
     late, missing = figures.get("late", []), figures.get("missing", [])
     expected = figures.get("expected", 0)
-    _paragraph(
+    nd30.body_paragraph(
         word,
         f"Số trường phải báo cáo: {expected}; nộp đúng hạn: {len(figures.get('on_time', []))}; "
         f"nộp chậm: {len(late)}; chưa nộp: {len(missing)} (tỷ lệ đúng hạn {figures.get('on_time_rate', 0)}%).",
-        14,
-        align=WD_ALIGN_PARAGRAPH.JUSTIFY,
-        first_line_mm=12.7,
-        after=6,
-        line_spacing=1.1,
     )
     for heading, names in (("Các trường nộp báo cáo chậm", late), ("Các trường chưa nộp báo cáo", missing)):
         text = f"{heading} ({len(names)}): " + ("; ".join(_t(n) for n in names) + "." if names else "không có.")
-        _paragraph(word, text, 14, align=WD_ALIGN_PARAGRAPH.JUSTIFY, first_line_mm=12.7, after=6, line_spacing=1.1)
+        nd30.body_paragraph(word, text)
 
 
-def _foot(word, document: Document) -> None:
-    """ "Nơi nhận" bottom left (12 pt bold italic heading, 11 pt entries); the signature block bottom right."""
-    table = word.add_table(rows=1, cols=2)
-    _layout_table(table)
-    _column_widths(table, FOOT_COLUMNS_MM)
-    table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))  # the block stays on one page
-    left, right = table.rows[0].cells
-    _first_paragraph(left, "Nơi nhận:", 12, bold=True, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT, before=6)
-    for line in recipient_lines(recipients_of(document)):
-        _paragraph(left, line, 11, align=WD_ALIGN_PARAGRAPH.LEFT)
-    lines = []
-    if document.signer_name:
-        lines = signature_block(
-            document.signing_mode, document.authority_title, document.signer_title or "", document.signer_name
-        )
-    if not lines:
-        _first_paragraph(right, "", 14)
-        return
-    *titles, name = lines
-    for index, title in enumerate(titles):
-        add = _first_paragraph if index == 0 else _paragraph
-        add(right, title, 14, bold=True, before=6 if index == 0 else 0)
-    for _ in range(4):  # room for the signature and the seal
-        _paragraph(right, "", 14)
-    _paragraph(right, name, 14, bold=True)
+def _signature(document: Document) -> list[str]:
+    if not document.signer_name:
+        return []
+    return signature_block(
+        document.signing_mode, document.authority_title, document.signer_title or "", document.signer_name
+    )
 
 
 def report_docx(document: Document, compilation: ReportCompilation) -> bytes:
     """The compiled report as a Word file in the NĐ 30/2020 layout."""
-    word = WordDocument()
-    _setup(word)
+    word = nd30.new_document()
+    issuer = document.issuer
     place_line = place_date_line(document.place, document.issued_on) if document.place and document.issued_on else ""
-    _header(word, document, place_line)
-
-    title = get_doc_type(document.doc_type).title or ""
-    _paragraph(word, title, 14, bold=True, before=18)
-    _paragraph(word, document.summary, 14, bold=True, line_spacing=1.0)
-    _rule(word, 45, TEXT_WIDTH_MM, after=12)
+    nd30.header(
+        word,
+        managing_body=issuer.managing_body,
+        issuer=issuer_header_name(issuer),
+        symbol=document.symbol or "",
+        place_line=place_line,
+        party=document.grammar == "party",
+    )
+    nd30.title(word, get_doc_type(document.doc_type).title or "", document.summary)
 
     _body_paragraphs(word, document.body or "")
-    figures = compilation.figures or {}
-    _section_heading(word, "Số liệu tổng hợp")
+    nd30.heading(word, "Số liệu tổng hợp")
     _figures_table(word, compilation)
-    _section_heading(word, "Tình hình nộp báo cáo")
-    _timeliness(word, figures)
-    _paragraph(word, "", 8)
-    _foot(word, document)
-
-    props = word.core_properties
-    props.title = _t(f"{document.symbol or ''} {document.summary}".strip())[:255]
-    props.author = _t(document.issuer.name)
-    props.language = "vi-VN"
-    if document.created_at:
-        props.created = props.modified = document.created_at.replace(tzinfo=None)
-    out = io.BytesIO()
-    word.save(out)
-    return out.getvalue()
+    nd30.heading(word, "Tình hình nộp báo cáo")
+    _timeliness(word, compilation.figures or {})
+    nd30.paragraph(word, "", 8)
+    nd30.foot(word, recipient_lines(recipients_of(document)), _signature(document))
+    return nd30.to_bytes(
+        word,
+        title=f"{document.symbol or ''} {document.summary}".strip(),
+        author=issuer.name,
+        created=document.created_at,
+    )
 
 
 # --------------------------------------------------------------------------- Excel
