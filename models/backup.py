@@ -61,12 +61,21 @@ def restore_all(source: IO[str]) -> dict[str, int]:
             raise ValueError(f"the database is not empty (table {table.name}); restore needs an empty database")
     deferred = []
     counts = {}
+    loaded: set[str] = set()
     for table in db.metadata.sorted_tables:
         rows = [{k: _decode(v) for k, v in row.items()} for row in dump["tables"].get(table.name, [])]
         counts[table.name] = len(rows)
+        loaded.add(table.name)
         if not rows:
             continue
-        nullable_fks = [c.name for c in table.columns if c.foreign_keys and c.nullable]
+        # references to a table not loaded yet (a cycle, or the table itself) are filled in a second pass;
+        # the others go in with the row (the audit trail, append-only, is never updated)
+        nullable_fks = [
+            c.name
+            for c in table.columns
+            if c.nullable
+            and any(fk.column.table.name not in loaded or fk.column.table is table for fk in c.foreign_keys)
+        ]
         if nullable_fks:
             pk = [c.name for c in table.primary_key.columns]
             deferred.append((table, pk, nullable_fks, rows))

@@ -13,7 +13,7 @@ import socket
 from datetime import datetime
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 
 from engine.clock import VN_TZ, clock
 from seed.data import DEMO_PASSWORD
@@ -125,6 +125,7 @@ def reset_dynamic() -> None:
     from seed import data
 
     s = db.session
+    _lift_audit_guard(s)  # tests start from the seed: the only place audit rows are ever removed
     for model in (
         ProcessDraft,
         Tt124File,
@@ -165,7 +166,26 @@ def reset_dynamic() -> None:
     codes = {o.code: o.id for o in s.scalars(select(Organisation))}
     for item in data.COUNTERS:
         s.add(DocumentCounter(org_id=codes[item["org"]], key=item["key"], value=item["value"]))
+    _restore_audit_guard(s)
     s.commit()
+
+
+def _lift_audit_guard(session) -> None:
+    """Drop the append-only triggers inside the reset's transaction (PostgreSQL and SQLite both roll DDL back)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("DROP TRIGGER audit_event_append_only ON audit_event"))
+    else:
+        session.execute(text("DROP TRIGGER audit_event_no_delete"))
+
+
+def _restore_audit_guard(session) -> None:
+    from models.workflow import AUDIT_GUARD_DDL
+
+    dialect = session.get_bind().dialect.name
+    wanted = {"postgresql": "audit_event_append_only", "sqlite": "audit_event_no_delete"}[dialect]
+    for statement in AUDIT_GUARD_DDL[dialect]:
+        if f"TRIGGER {wanted} " in statement:
+            session.execute(text(statement))
 
 
 class IsolatedClient:

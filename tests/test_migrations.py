@@ -43,7 +43,26 @@ def test_upgrade_matches_the_models_and_downgrades(backend, tmp_path):
     assert check.returncode == 0 and "No new upgrade operations detected" in check.stdout + check.stderr, (
         check.stdout + check.stderr
     )[-2000:]
+    _audit_rows_cannot_change(url)
     heads = flask(env, "db", "heads")
     assert len([line for line in heads.stdout.splitlines() if "(head)" in line]) == 1, heads.stdout
     down = flask(env, "db", "downgrade", "base")
     assert down.returncode == 0, down.stderr[-2000:]
+
+
+def _audit_rows_cannot_change(url: str) -> None:
+    """The migrated database, not only the application, keeps the audit trail append-only."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import DatabaseError
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO audit_event (at, action, detail) VALUES (CURRENT_TIMESTAMP, 'probe', '{}')"))
+        for statement in ("UPDATE audit_event SET action = 'forged'", "DELETE FROM audit_event"):
+            with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
+                conn.execute(text(statement))
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT action FROM audit_event")).scalars().all() == ["probe"]
+    finally:
+        engine.dispose()
