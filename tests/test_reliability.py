@@ -7,6 +7,7 @@ larger run."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -28,6 +29,7 @@ from tests.conftest import IN_CI, PG_ADMIN_URL, PG_URL, free_port
 ROOT = Path(__file__).resolve().parent.parent
 SCHOOLS = int(os.environ.get("CASCADE_LOAD_TASKS", "12"))
 CLIENTS = int(os.environ.get("CASCADE_LOAD_CLIENTS", "4"))
+KILLS = int(os.environ.get("CASCADE_LOAD_KILLS", "1"))  # SIGKILLs of web workers at random moments
 pytestmark = pytest.mark.postgres
 
 
@@ -76,15 +78,22 @@ def server(load_db):
         stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            if requests.get(f"{base}/login", timeout=5).status_code == 200:
-                break
-        except requests.RequestException:
-            time.sleep(0.2)
+    wait_until_serving(base)
     yield base, env, tokens, web
     web.terminate()
     web.wait(10)
+
+
+def wait_until_serving(base: str) -> None:
+    """Until a worker answers (gunicorn's master respawns killed workers)."""
+    for _ in range(150):
+        try:
+            if requests.get(f"{base}/login", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{base} does not answer")
 
 
 def api(base, token, method, path, **kw):
@@ -176,21 +185,35 @@ def test_concurrent_completion_with_crashes(server):
                 except requests.RequestException as exc:  # a killed worker drops its connections
                     errors.append(type(exc).__name__)
 
+        load_done, kills = threading.Event(), []
+
         def killer():
+            """KILLS times, at a random moment: one worker, or now and then every worker at once."""
+            rng = random.Random()
             time.sleep(0.3)
-            pids = worker_pids(master)
-            if pids:
-                os.kill(pids[0], signal.SIGKILL)
-                killed.set()
+            while len(kills) < KILLS and not load_done.is_set():
+                pids = worker_pids(master)
+                if pids:
+                    victims = pids if rng.random() < 0.25 else [rng.choice(pids)]
+                    for pid in victims:
+                        with contextlib.suppress(ProcessLookupError):
+                            os.kill(pid, signal.SIGKILL)
+                    kills.extend(victims)
+                    killed.set()
+                load_done.wait(rng.uniform(0.2, 1.5))
 
         started = time.perf_counter()
-        threading.Thread(target=killer).start()
+        killing = threading.Thread(target=killer)
+        killing.start()
         with ThreadPoolExecutor(max_workers=8) as pool:
             for school in schools:
                 for n in range(CLIENTS):
                     pool.submit(hammer, school.id, n)
         elapsed = time.perf_counter() - started
+        load_done.set()
+        killing.join()
         assert killed.is_set()
+        wait_until_serving(base)
         assert not any(code >= 500 for code in statuses), statuses
         # finish what the crash interrupted: every task ends completed exactly once
         for school in schools:
@@ -272,5 +295,5 @@ def test_concurrent_completion_with_crashes(server):
                 proc.wait(10)
         print(
             f"\nload: {len(schools)} tasks × {CLIENTS} clients in {elapsed:.2f} s; statuses {dict(statuses)}; "
-            f"dropped connections (killed worker) {len(errors)}"
+            f"web workers killed {len(kills)}; dropped connections (killed workers) {len(errors)}"
         )
