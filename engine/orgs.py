@@ -24,7 +24,6 @@ def _city(org: Org, by_id: dict[int, Org]) -> Org | None:
 
 def resolve_scope(scope: str, org: Org, orgs: list[Org], sender_org_id: int | None = None) -> int | None:
     """The organisation id that `scope` names for `org`, or None if there is none."""
-    by_id = {o.id: o for o in orgs}
     if scope in ("", "self"):
         return org.id
     if scope == "sender":
@@ -36,7 +35,7 @@ def resolve_scope(scope: str, org: Org, orgs: list[Org], sender_org_id: int | No
         return next(
             (o.id for o in orgs if o.kind == "ward_police" and (o.ward_id == ward or o.parent_id == ward)), None
         )
-    city = _city(org, by_id)
+    city = _city(org, {o.id: o for o in orgs})
     if city is None:
         return None
     children = [o for o in orgs if o.parent_id == city.id]

@@ -115,14 +115,22 @@ def task_record(t: HumanTask) -> HumanTaskRecord:
     )
 
 
+class _OrgIndex(dict):
+    """Organisations by id, with the list built once (`all`)."""
+
+    def __init__(self, items):
+        super().__init__(items)
+        self.all = list(self.values())
+
+
 class _OrgCache:
     """Organisations kept per process and database, reread only when their generation counter moved."""
 
     def __init__(self):
-        self._entries: dict[str, tuple[int, dict[int, Org]]] = {}
+        self._entries: dict[str, tuple[int, _OrgIndex]] = {}
         self._lock = threading.Lock()
 
-    def get(self, session) -> dict[int, Org]:
+    def get(self, session) -> _OrgIndex:
         connection = session.connection()
         key = connection.engine.url.render_as_string(hide_password=True)
         current = generation(connection, Organisation.__tablename__)
@@ -130,7 +138,7 @@ class _OrgCache:
             entry = self._entries.get(key)
         if entry is not None and entry[0] == current:
             return entry[1]
-        orgs = {o.id: org_record(o) for o in session.scalars(select(Organisation))}
+        orgs = _OrgIndex((o.id, org_record(o)) for o in session.scalars(select(Organisation)))
         with self._lock:
             self._entries[key] = (current, orgs)
         return orgs
@@ -143,7 +151,7 @@ _definitions: dict[tuple[str, int, str | None], DefinitionRecord] = {}  # (datab
 class SqlStore:
     def __init__(self, session=None):
         self.session = session or db.session
-        self._orgs: dict[int, Org] | None = None
+        self._orgs: _OrgIndex | None = None
 
     @property
     def _pg(self) -> bool:
@@ -163,7 +171,7 @@ class SqlStore:
     def orgs(self) -> list[Org]:
         if self._orgs is None:
             self._orgs = _org_cache.get(self.session)
-        return list(self._orgs.values())
+        return self._orgs.all  # shared per process: read it, never change it
 
     def org(self, org_id: int) -> Org:
         if self._orgs is None:
