@@ -166,13 +166,14 @@ def _html_inbox(app, counter, backend: str, label: str, username: str, reps: int
 def run(backend: str, quick: bool) -> list[Row]:
     from models import db
     from models.org import Organisation
-    from web import queries
+    from web import queries, warm_up
     from web.deps import cascade, store
 
     schools, tasks, reps = (1000, 20_000, 40) if quick else (5000, 100_000, 100)
     rows: list[Row] = []
     with seeded_app(backend) as app:
         facts = _bulk(app, schools, tasks, random.Random(8))
+        warm_up(app)  # as wsgi.py does in production
         client = Client(app)
         with app.app_context():
             counter = StatementCounter(db.engine)
