@@ -1,5 +1,6 @@
 // Cascade's BPMN modeller page: bpmn-js with the Camunda 7 properties panel, Cascade's roles offered on user
-// tasks, the bpmnlint overlay, and save draft / validate / deploy / download against the server.
+// tasks, the bpmnlint overlay, and save draft / validate / deploy / download against the server. The page's
+// data-lang picks the language: Vietnamese through the translate module in i18n/, English as bpmn-js ships.
 //
 // Everything the page needs arrives through data- attributes of #modeller (no inline scripts: the CSP
 // allows scripts from 'self' only); requests carry the CSRF token in the X-CSRFToken header.
@@ -22,6 +23,8 @@ import camundaModdle from 'camunda-bpmn-moddle/resources/camunda.json';
 import lintModule from 'bpmn-js-bpmnlint';
 import bpmnlintConfig from 'virtual:bpmnlint-config';
 
+import { PropertiesPanelTranslationModule, translateModule } from './i18n/translate.js';
+import vi from './i18n/vi.js';
 import CascadeRolesModule from './roles-provider.js';
 
 function data(root, name, fallback = null) {
@@ -57,6 +60,9 @@ function start(root) {
   const csrf = data(root, 'csrf');
   const status = document.getElementById('modeller-status');
   const problemsList = document.getElementById('modeller-problems');
+  const lang = data(root, 'lang', 'vi');
+  const translate = translateModule(lang, { vi });
+  const t = (viText, enText) => (lang === 'en' ? enText : viText); // the page's own messages
 
   const modeler = new BpmnModeler({
     container: document.getElementById('modeller-canvas'),
@@ -67,7 +73,9 @@ function start(root) {
       CamundaPlatformPropertiesProviderModule,
       CamundaBehaviorsModule,
       CascadeRolesModule,
-      lintModule
+      lintModule,
+      PropertiesPanelTranslationModule,
+      ...(translate ? [translate] : [])
     ],
     moddleExtensions: { camunda: camundaModdle },
     cascadeRoles: roles,
@@ -159,35 +167,35 @@ function start(root) {
         }
       });
       if (warnings.length) {
-        say(`Đã mở, có ${warnings.length} cảnh báo khi đọc tệp | Opened with ${warnings.length} import warning(s)`, 'warning');
+        say(t(`Đã mở, có ${warnings.length} cảnh báo khi đọc tệp`, `Opened with ${warnings.length} import warning(s)`), 'warning');
         showProblems([], warnings.map(w => ({ element: null, message: w.message })));
       } else {
-        say(data(root, 'loadedText', 'Đã mở | Opened'));
+        say(data(root, 'loadedText', t('Đã mở', 'Opened')));
       }
       requestAnimationFrame(() => {
         loaded = true;
         root.dataset.ready = 'true';
       });
     } catch (err) {
-      say(`Không mở được sơ đồ | Cannot open the diagram: ${err.message}`, 'error');
+      say(`${t('Không mở được sơ đồ', 'Cannot open the diagram')}: ${err.message}`, 'error');
       root.dataset.ready = 'error';
     }
   }
 
   document.getElementById('modeller-save').addEventListener('click', async () => {
-    say('Đang lưu… | Saving…');
+    say(t('Đang lưu…', 'Saving…'));
     const { ok, payload } = await post(data(root, 'saveUrl'));
     if (ok) {
       dirty = false;
       root.dataset.dirty = 'false';
       say(payload.message, 'success');
     } else {
-      say(payload.message || 'Lỗi | Error', 'error');
+      say(payload.message || t('Lỗi', 'Error'), 'error');
     }
   });
 
   document.getElementById('modeller-validate').addEventListener('click', async () => {
-    say('Đang kiểm tra… | Validating…');
+    say(t('Đang kiểm tra…', 'Validating…'));
     const { ok, payload } = await post(data(root, 'validateUrl'));
     showProblems(payload.problems || [], payload.warnings || []);
     say(payload.message, ok && !(payload.problems || []).length ? 'success' : 'error');
@@ -196,7 +204,7 @@ function start(root) {
 
   document.getElementById('modeller-deploy').addEventListener('click', async () => {
     const note = document.getElementById('modeller-note');
-    say('Đang triển khai… | Deploying…');
+    say(t('Đang triển khai…', 'Deploying…'));
     const { ok, payload } = await post(data(root, 'deployUrl'), { note: note ? note.value : '' });
     showProblems(payload.problems || [], payload.warnings || []);
     if (ok) {
@@ -210,7 +218,7 @@ function start(root) {
         next.hidden = false;
       }
     } else {
-      say(payload.message || 'Lỗi | Error', 'error');
+      say(payload.message || t('Lỗi', 'Error'), 'error');
     }
   });
 

@@ -32,12 +32,13 @@ function RoleCheckbox(props) {
   return CheckboxEntry({ element, id, label, getValue, setValue });
 }
 
-export function CascadeRolesProvider(propertiesPanel, roles) {
+export function CascadeRolesProvider(propertiesPanel, translate, roles) {
   this._roles = Array.isArray(roles) ? roles : [];
+  this._translate = translate;
   propertiesPanel.registerProvider(400, this);
 }
 
-CascadeRolesProvider.$inject = ['propertiesPanel', 'config.cascadeRoles'];
+CascadeRolesProvider.$inject = ['propertiesPanel', 'translate', 'config.cascadeRoles'];
 
 CascadeRolesProvider.prototype.getGroups = function(element) {
   return groups => {
@@ -46,7 +47,7 @@ CascadeRolesProvider.prototype.getGroups = function(element) {
     }
     const group = {
       id: 'CascadeRoles',
-      label: 'Vai trò Cascade | Cascade roles',
+      label: this._translate('Cascade roles'),
       component: Group,
       entries: this._roles.map(r => ({
         id: `cascadeRole-${r.id}`,

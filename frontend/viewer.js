@@ -1,7 +1,8 @@
 // The diagram on an instance page: the instance's own definition version in a NavigatedViewer, with the
 // elements the engine has completed, is working on (active) or waits in (timers, messages) marked, and
 // the active tasks' assignee and deadline shown on hover. Data comes from the JSON endpoint named in
-// #instance-diagram's data- attributes (no inline scripts under the CSP).
+// #instance-diagram's data- attributes (no inline scripts under the CSP); data-lang gives the language of
+// bpmn-js's own words (the drill-down button's title).
 
 import 'bpmn-js/dist/assets/diagram-js.css';
 import 'bpmn-js/dist/assets/bpmn-js.css';
@@ -9,6 +10,9 @@ import 'bpmn-js/dist/assets/bpmn-font/css/bpmn.css';
 import './cascade-bpmn.css';
 
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
+
+import { translateModule } from './i18n/translate.js';
+import vi from './i18n/vi-viewer.js';
 
 const MARKERS = { completed: 'cascade-completed', active: 'cascade-active', waiting: 'cascade-waiting' };
 
@@ -22,7 +26,12 @@ function line(label, value) {
 }
 
 async function start(root) {
-  const viewer = new NavigatedViewer({ container: root.querySelector('.diagram-canvas') || root });
+  const lang = root.dataset.lang || 'vi';
+  const translate = translateModule(lang, { vi });
+  const viewer = new NavigatedViewer({
+    container: root.querySelector('.diagram-canvas') || root,
+    additionalModules: translate ? [translate] : []
+  });
   window.cascadeViewer = viewer;
   const [xml, state] = await Promise.all([
     fetch(root.dataset.xmlUrl, { credentials: 'same-origin' }).then(r => r.text()),
@@ -32,7 +41,8 @@ async function start(root) {
     await viewer.importXML(xml);
   } catch (err) {
     root.dataset.ready = 'error';
-    root.append(document.createTextNode(`Không vẽ được sơ đồ | Cannot draw the diagram: ${err.message}`));
+    const text = lang === 'en' ? 'Cannot draw the diagram' : 'Không vẽ được sơ đồ';
+    root.append(document.createTextNode(`${text}: ${err.message}`));
     return;
   }
   const canvas = viewer.get('canvas');
