@@ -29,6 +29,9 @@ SCENARIOS = {  # name -> module; in the order they run
     "campha": "bench.campha",
     "timers": "bench.timers",
     "inbox": "bench.inbox",
+    "province": "bench.province",
+    "national": "bench.national",
+    "throughput": "bench.throughput",
 }
 DEFAULT_DBS = ("sqlite", "postgres")
 
