@@ -20,6 +20,7 @@ from engine.clock import VN_TZ, clock
 from models import db
 from models.tt124 import Tt124Cycle, Tt124Evidence, Tt124File, Tt124Participation
 from tests.reporting_walk import people, token_actor
+from tests.test_tt124 import REGISTRATION
 from tests.walk import open_task, org
 from web.deps import cascade, store
 
@@ -27,17 +28,6 @@ SCHOOL = "cp-s-thcs-cam-dong"  # ward Cẩm Đông: its police is ca.camdong
 OTHER_SCHOOL = "cp-s-thcs-suoi-khoang"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
-REGISTRATION = {
-    "so_ke_hoach": "15/KH-THCS",
-    "ngay_ke_hoach": "05/01/2022",
-    "co_to_chuc_dang": True,
-    "so_nghi_quyet": "02-NQ/CB",
-    "ngay_nghi_quyet": "10/01/2022",
-    "noi_quy": True,
-    "pho_bien_100": True,
-    "mo_hinh": "Cổng trường an toàn giao thông",
-    "xac_nhan_dang_ky": True,
-}
 
 
 def docx_bytes() -> bytes:
