@@ -73,6 +73,7 @@ class LiveInstance:
         self.workflow = workflow
         self.snapshot = snapshot
         self.definition = definition
+        self.timers = waiting_timers(workflow) if snapshot.rows else {}  # as stored: guid -> (bpmn id, due)
 
     def task(self, guid: str):
         return self.workflow.get_task_from_id(UUID(guid))
@@ -169,13 +170,7 @@ class Runtime:
                 )
             )
             out.current_steps.append(spec.bpmn_name or spec.bpmn_id)
-        for task in wf.get_tasks(state=TaskState.WAITING):
-            # timer events store their due time in `event_value`; so does an event-based gateway that
-            # waits on a timer (SpiffWorkflow 3.2 keeps it on the gateway task)
-            if "event_value" in task.internal_data:
-                due = _timer_due(task)
-                if due is not None:
-                    out.timers[str(task.id)] = (task.task_spec.bpmn_id, due)
+        out.timers = waiting_timers(wf)
         for event in wf.get_events():
             if isinstance(event.event_definition, BaseMessageEventDefinition):
                 payload = event.payload
@@ -194,6 +189,19 @@ class Runtime:
         if not _is_iso_literal(value):
             value = self.script_engine.environment.evaluate(value, dict(task_data))
         return due_from_value(value, created)
+
+
+def waiting_timers(wf: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
+    """Timers the workflow waits on: guid -> (bpmn id, due)."""
+    out = {}
+    for task in wf.get_tasks(state=TaskState.WAITING):
+        # timer events store their due time in `event_value`; so does an event-based gateway that waits on a
+        # timer (SpiffWorkflow 3.2 keeps it on the gateway task)
+        if "event_value" in task.internal_data:
+            due = _timer_due(task)
+            if due is not None:
+                out[str(task.id)] = (task.task_spec.bpmn_id, due)
+    return out
 
 
 _LIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING

@@ -181,6 +181,17 @@ class Cascade:
             raise TaskNotFoundError(task_id)
         return task, instance
 
+    def _lock_task(self, store: Store, actor: Actor, task_id: int) -> tuple[HumanTaskRecord, InstanceRecord]:
+        """Lock the task's instance (serialising everyone acting on it), then read the task as it is now;
+        TaskNotFoundError if the actor may not see it (the caller rolls back, which releases the lock)."""
+        locked = store.lock_task(task_id)
+        if locked is None:
+            raise TaskNotFoundError(task_id)
+        instance, task = locked
+        if not can_see_task(actor, task, instance):
+            raise TaskNotFoundError(task_id)
+        return task, instance
+
     def form_for(self, store: Store, actor: Actor, task_id: int) -> tuple[list, dict]:
         """The task's form fields and the current values (from the task's data) to prefill it."""
         task, instance = self.task_for(store, actor, task_id)
@@ -198,15 +209,11 @@ class Cascade:
 
     def complete_task(self, store: Store, actor: Actor, task_id: int, submitted: dict[str, Any]) -> int:
         """Validate and store the form, complete the task and run the instance to its next wait state."""
-        task, instance = self.task_for(store, actor, task_id)
+        task, instance = self._lock_task(store, actor, task_id)
         if task.status != "open":
             raise TaskAlreadyCompletedError(task_id)
         if not can_act_on_task(actor, task):
             raise NotAllowedError("not your task")
-        instance = store.lock_instance(task.instance_id)  # serialises everyone acting on this instance
-        task = store.human_task(task_id)
-        if task is None or task.status != "open":
-            raise TaskAlreadyCompletedError(task_id)
         live = self._load(store, instance)
         spiff_task = live.task(task.guid)
         if spiff_task is None or not spiff_task.state == 16:  # READY
@@ -230,11 +237,7 @@ class Cascade:
         return instance.id
 
     def claim(self, store: Store, actor: Actor, task_id: int) -> None:
-        task, instance = self.task_for(store, actor, task_id)
-        if task.status != "open":
-            raise TaskAlreadyCompletedError(task_id)
-        store.lock_instance(instance.id)
-        task = store.human_task(task_id)
+        task, instance = self._lock_task(store, actor, task_id)
         if task.status != "open":
             raise TaskAlreadyCompletedError(task_id)
         if not can_act_on_task(actor, task):
@@ -244,9 +247,7 @@ class Cascade:
         store.commit()
 
     def unclaim(self, store: Store, actor: Actor, task_id: int) -> None:
-        task, instance = self.task_for(store, actor, task_id)
-        store.lock_instance(instance.id)
-        task = store.human_task(task_id)
+        task, instance = self._lock_task(store, actor, task_id)
         if task.status != "open":
             raise TaskAlreadyCompletedError(task_id)
         if task.assignee_id != actor.user_id:
@@ -469,7 +470,8 @@ class Cascade:
         result = self.runtime.advance(live, lambda call: self._service(store, instance, call))
         store.save_state(instance.id, self.runtime.codec.changes(live.workflow, live.snapshot))
         self._sync_inbox(store, instance, result)
-        store.sync_timers(instance.id, result.timers)
+        if result.timers != live.timers:  # timer rows mirror the waiting timers as of the last save
+            store.sync_timers(instance.id, result.timers)
         for name, payload in result.messages:
             store.add_message(
                 NewMessage(

@@ -6,10 +6,10 @@ from __future__ import annotations
 import threading
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, literal, null, or_, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, scoped_session
 
 from engine.ports import (
     Actor,
@@ -37,7 +37,7 @@ from engine.state import StateChanges, StoredState, TaskRow
 from models.base import db
 from models.document import Document, DocumentCounter, DocumentRecipient, DocumentRelation
 from models.incident import EmailMessage, Incident, IncidentAttachment, IncidentUpdate, Notification
-from models.org import Organisation, User, UserRole, generation
+from models.org import CacheGeneration, Organisation, User, UserRole, generation
 from models.report import Holiday, ReportCompilation, ReportingRegime, ReportPeriod, ReportSubmission
 from models.tt124 import Tt124Cycle, Tt124Evidence, Tt124File, Tt124Override, Tt124Participation
 from models.workflow import (
@@ -130,10 +130,14 @@ class _OrgCache:
         self._entries: dict[str, tuple[int, _OrgIndex]] = {}
         self._lock = threading.Lock()
 
-    def get(self, session) -> _OrgIndex:
+    def get(self, session, known_generation: int | None = None) -> _OrgIndex:
+        """`known_generation`: the counter as this transaction already read it (the instance lock reads it
+        alongside the instance), saving the round trip."""
         connection = session.connection()
         key = connection.engine.url.render_as_string(hide_password=True)
-        current = generation(connection, Organisation.__tablename__)
+        current = (
+            known_generation if known_generation is not None else generation(connection, Organisation.__tablename__)
+        )
         with self._lock:
             entry = self._entries.get(key)
         if entry is not None and entry[0] == current:
@@ -147,15 +151,161 @@ class _OrgCache:
 _org_cache = _OrgCache()
 _definitions: dict[tuple[str, int, str | None], DefinitionRecord] = {}  # (database, id, sha256) -> record
 
+# Statements of the hot path (completing a task, delivering a message), built once: SQLAlchemy then only
+# looks up their compiled form instead of constructing and hashing a new statement on every call.
+_PI, _PD = ProcessInstance.__table__, ProcessDefinition.__table__
+_HT, _HTC = HumanTask.__table__, HumanTaskCandidate.__table__
+_PART, _ROW, _DATA = WorkflowPart.__table__, WorkflowTaskRow.__table__, JsonData.__table__
+_GEN = CacheGeneration.__table__
+
+
+def _locking(where, pg: bool):
+    """The instance with its definition's content hash and the organisations' cache generation: one round
+    trip brings what every step needs before it can run. PostgreSQL locks the instance row only."""
+    org_generation = select(_GEN.c.value).where(_GEN.c.name == Organisation.__tablename__).scalar_subquery()
+    stmt = (
+        select(_PI, _PD.c.sha256.label("definition_sha256"), org_generation.label("org_generation"))
+        .join(_PD, _PD.c.id == _PI.c.definition_id)
+        .where(where)
+    )
+    return stmt.with_for_update(of=_PI) if pg else stmt
+
+
+_TASK_INSTANCE = select(_HT.c.instance_id).where(_HT.c.id == bindparam("t")).scalar_subquery()
+_LOCK_BY_ID = {pg: _locking(_PI.c.id == bindparam("i"), pg) for pg in (False, True)}
+_LOCK_BY_TASK = {pg: _locking(_PI.c.id == _TASK_INSTANCE, pg) for pg in (False, True)}
+# SQLite has no row locks: this bump takes the database's write lock first, so every read after it sees the
+# latest committed state and no one else writes until commit.
+_BUMP_BY_ID = update(_PI).where(_PI.c.id == bindparam("i")).values(lock_version=_PI.c.lock_version + 1)
+_BUMP_BY_TASK = update(_PI).where(_PI.c.id == _TASK_INSTANCE).values(lock_version=_PI.c.lock_version + 1)
+_TASK_COLUMNS = (
+    _HT.c.id,
+    _HT.c.instance_id,
+    _HT.c.guid,
+    _HT.c.bpmn_id,
+    _HT.c.name,
+    _HT.c.status,
+    _HT.c.assignee_id,
+    _HT.c.candidate_users,
+    _HT.c.due_at,
+    _HT.c.org_id,
+    _HT.c.created_at,
+)
+_TASKS_WITH_CANDIDATES = select(*_TASK_COLUMNS, _HTC.c.org_id.label("c_org"), _HTC.c.role.label("c_role")).outerjoin(
+    _HTC, _HTC.c.human_task_id == _HT.c.id
+)
+_OPEN_TASKS_AND_ONE = _TASKS_WITH_CANDIDATES.where(
+    _HT.c.instance_id == bindparam("i"), or_(_HT.c.status == "open", _HT.c.id == bindparam("t"))
+).order_by(_HT.c.id, _HTC.c.id)
+_OPEN_TASKS = _TASKS_WITH_CANDIDATES.where(_HT.c.instance_id == bindparam("i"), _HT.c.status == "open").order_by(
+    _HT.c.id, _HTC.c.id
+)
+# the whole stored state in one round trip: task rows, parts and the data blobs the rows point to
+_STATE = union_all(
+    select(literal("r").label("kind"), _ROW.c.guid, _ROW.c.part_key, _ROW.c.props, _ROW.c.data_hash).where(
+        _ROW.c.instance_id == bindparam("i")
+    ),
+    select(literal("p"), _PART.c.key, null(), _PART.c.props, null()).where(_PART.c.instance_id == bindparam("i")),
+    select(literal("d"), _DATA.c.hash, null(), _DATA.c.data, null()).where(
+        _DATA.c.hash.in_(select(_ROW.c.data_hash).where(_ROW.c.instance_id == bindparam("i")))
+    ),
+)
+_UPDATE_PART = (
+    update(_PART)
+    .where(_PART.c.instance_id == bindparam("i"), _PART.c.key == bindparam("k"))
+    .values(props=bindparam("p"))
+)
+_UPDATE_ROW = (
+    update(_ROW)
+    .where(_ROW.c.instance_id == bindparam("i"), _ROW.c.guid == bindparam("g"))
+    .values(props=bindparam("props"), data_hash=bindparam("data_hash"), part_key=bindparam("part_key"))
+)
+_INSERT_DATA = {
+    True: pg_insert(_DATA).on_conflict_do_nothing(index_elements=["hash"]),
+    False: sqlite_insert(_DATA).on_conflict_do_nothing(index_elements=["hash"]),
+}
+_CLOSE_TASK = (
+    update(_HT)
+    .where(_HT.c.id == bindparam("t"))
+    .values(status=bindparam("status"), completed_at=bindparam("at"), completed_by_id=bindparam("by"))
+)
+_CLOSE_CANDIDATES = update(_HTC).where(_HTC.c.human_task_id == bindparam("t")).values(is_open=False)
+_INSERT_TASK = insert(_HT).returning(_HT.c.id)
+_INSERT_CANDIDATES = insert(_HTC)
+_INSERT_AUDIT = insert(AuditEvent.__table__)
+_SET_SUMMARY = update(_PI).where(_PI.c.id == bindparam("i")).values(summary=bindparam("summary"))
+_FINISH = update(_PI).where(_PI.c.id == bindparam("i")).values(status=bindparam("status"), completed_at=bindparam("at"))
+
+
+def _instance_from_row(r) -> InstanceRecord:
+    return InstanceRecord(
+        id=r.id,
+        definition_id=r.definition_id,
+        process_key=r.process_key,
+        org_id=r.org_id,
+        status=r.status,
+        directive_id=r.directive_id,
+        sender_org_id=r.sender_org_id,
+        parent_instance_id=r.parent_instance_id,
+        title=r.title,
+    )
+
+
+def _tasks_from_rows(rows) -> dict[int, HumanTaskRecord]:
+    """Rows of `_TASKS_WITH_CANDIDATES` (one per candidate) folded into one record per task."""
+    columns: dict[int, object] = {}
+    candidates: dict[int, list[tuple[int, str]]] = {}
+    for r in rows:
+        columns.setdefault(r.id, r)
+        found = candidates.setdefault(r.id, [])
+        if r.c_org is not None:
+            found.append((r.c_org, r.c_role))
+    return {
+        task_id: HumanTaskRecord(
+            id=r.id,
+            instance_id=r.instance_id,
+            guid=r.guid,
+            bpmn_id=r.bpmn_id,
+            name=r.name,
+            status=r.status,
+            assignee_id=r.assignee_id,
+            candidates=tuple(candidates[task_id]),
+            candidate_users=tuple(r.candidate_users or ()),
+            due_at=r.due_at,
+            org_id=r.org_id,
+            created_at=r.created_at,
+        )
+        for task_id, r in columns.items()
+    }
+
 
 class SqlStore:
     def __init__(self, session=None):
         self.session = session or db.session
         self._orgs: _OrgIndex | None = None
+        self._pg_flag: bool | None = None
+        self._tx = None  # the transaction the facts below were read in
+        self._locked: set[int] = set()  # instances this transaction holds locked
+        self._open: dict[int, dict[int, HumanTaskRecord]] = {}  # locked instance -> its open tasks, kept in step
+        self._summaries: dict[int, dict] = {}  # locked instance -> its summary as read
+        self._sha: dict[int, str] = {}  # definition id -> content hash, read with the lock
+        self._org_generation: int | None = None
 
     @property
     def _pg(self) -> bool:
-        return self.session.get_bind().dialect.name == "postgresql"
+        if self._pg_flag is None:
+            self._pg_flag = self.session.get_bind().dialect.name == "postgresql"
+        return self._pg_flag
+
+    def _facts(self) -> SqlStore:
+        """Forget what an earlier transaction read: locks and the rows they protect end with it."""
+        session = self.session.registry() if isinstance(self.session, scoped_session) else self.session
+        tx = session.get_transaction()
+        if tx is not self._tx:
+            self._tx = tx
+            self._locked, self._open, self._summaries, self._sha = set(), {}, {}, {}
+            self._org_generation = None
+        return self
 
     def _for_update(self, stmt, skip_locked: bool = False):
         return stmt.with_for_update(skip_locked=skip_locked) if self._pg else stmt
@@ -170,7 +320,7 @@ class SqlStore:
     # organisations and people ------------------------------------------------------------------------
     def orgs(self) -> list[Org]:
         if self._orgs is None:
-            self._orgs = _org_cache.get(self.session)
+            self._orgs = _org_cache.get(self.session, self._facts()._org_generation)
         return self._orgs.all  # shared per process: read it, never change it
 
     def org(self, org_id: int) -> Org:
@@ -192,7 +342,9 @@ class SqlStore:
     # definitions ------------------------------------------------------------------------------------
     def definition(self, definition_id: int) -> DefinitionRecord:
         """A deployed version never changes: kept per process, re-read only if its content hash differs."""
-        digest = self.session.scalar(select(ProcessDefinition.sha256).where(ProcessDefinition.id == definition_id))
+        digest = self._facts()._sha.get(definition_id)
+        if digest is None:
+            digest = self.session.scalar(select(_PD.c.sha256).where(_PD.c.id == definition_id))
         key = (self.session.get_bind().url.render_as_string(hide_password=True), definition_id, digest)
         record = _definitions.get(key)
         if record is None:
@@ -310,46 +462,51 @@ class SqlStore:
         return instance_record(inst)
 
     def lock_instance(self, instance_id: int) -> InstanceRecord:
-        """Hold the instance until commit. PostgreSQL: a row lock. SQLite has none, so the bump below takes
-        the database's write lock first; every read after it sees the latest committed state."""
+        """Hold the instance until commit (PostgreSQL: its row lock; SQLite: the database's write lock)."""
         if not self._pg:
-            self.session.execute(
-                update(ProcessInstance)
-                .where(ProcessInstance.id == instance_id)
-                .values(lock_version=ProcessInstance.lock_version + 1)
-            )
-        inst = self.session.scalars(
-            self._for_update(select(ProcessInstance).where(ProcessInstance.id == instance_id)).execution_options(
-                populate_existing=True
-            )
-        ).one()
-        if self._pg:
-            inst.lock_version += 1
-        return instance_record(inst)
+            self.session.execute(_BUMP_BY_ID, {"i": instance_id})
+        row = self.session.execute(_LOCK_BY_ID[self._pg], {"i": instance_id}).first()
+        if row is None:
+            raise LookupError(f"instance {instance_id}")
+        return self._hold(row)
+
+    def lock_task(self, task_id: int) -> tuple[InstanceRecord, HumanTaskRecord] | None:
+        """Lock the instance a task belongs to, then read the task (whatever its status) and the instance's
+        open tasks, which stay known to this transaction. None when there is no such task."""
+        if not self._pg:
+            self.session.execute(_BUMP_BY_TASK, {"t": task_id})
+        row = self.session.execute(_LOCK_BY_TASK[self._pg], {"t": task_id}).first()
+        if row is None:
+            return None
+        instance = self._hold(row)
+        tasks = _tasks_from_rows(self.session.execute(_OPEN_TASKS_AND_ONE, {"i": instance.id, "t": task_id}))
+        self._open[instance.id] = {i: t for i, t in tasks.items() if t.status == "open"}
+        task = tasks.get(task_id)
+        return (instance, task) if task is not None else None
+
+    def _hold(self, row) -> InstanceRecord:
+        facts = self._facts()
+        facts._locked.add(row.id)
+        facts._summaries[row.id] = row.summary
+        facts._sha[row.definition_id] = row.definition_sha256
+        facts._org_generation = row.org_generation or 0
+        return _instance_from_row(row)
 
     def load_state(self, instance_id: int) -> StoredState:
-        parts = {
-            p.key: p.props
-            for p in self.session.scalars(select(WorkflowPart).where(WorkflowPart.instance_id == instance_id))
-        }
-        rows = [
-            TaskRow(r.guid, r.part_key, r.props, r.data_hash)
-            for r in self.session.execute(
-                select(
-                    WorkflowTaskRow.guid, WorkflowTaskRow.part_key, WorkflowTaskRow.props, WorkflowTaskRow.data_hash
-                ).where(WorkflowTaskRow.instance_id == instance_id)
-            )
-        ]
-        hashes = {r.data_hash for r in rows}
-        data = dict(self.session.execute(select(JsonData.hash, JsonData.data).where(JsonData.hash.in_(hashes))).all())
+        parts, rows, data = {}, [], {}
+        for kind, key, part_key, props, digest in self.session.execute(_STATE, {"i": instance_id}):
+            if kind == "r":
+                rows.append(TaskRow(key, part_key, props, digest))
+            elif kind == "p":
+                parts[key] = props
+            else:
+                data[key] = props
         return StoredState(parts=parts, rows=rows, data=data)
 
     def save_state(self, instance_id: int, changes: StateChanges) -> None:
         s = self.session
         if changes.data:
-            values = [{"hash": h, "data": d} for h, d in changes.data.items()]
-            insert = pg_insert if self._pg else sqlite_insert
-            s.execute(insert(JsonData).values(values).on_conflict_do_nothing(index_elements=["hash"]))
+            s.execute(_INSERT_DATA[self._pg], [{"hash": h, "data": d} for h, d in changes.data.items()])
         if changes.deleted_parts:
             s.execute(
                 delete(WorkflowPart).where(
@@ -363,55 +520,45 @@ class SqlStore:
                 )
             )
         # the snapshot tells which rows exist already: updates go by (instance, key/guid), no lookups
-        part_table, row_table = WorkflowPart.__table__, WorkflowTaskRow.__table__
-        part_updates = [{"k": k, "p": props} for k, props in changes.parts.items() if k not in changes.new_parts]
+        part_updates, part_inserts = [], []
+        for k, props in changes.parts.items():
+            if k in changes.new_parts:
+                part_inserts.append({"instance_id": instance_id, "key": k, "props": props})
+            else:
+                part_updates.append({"i": instance_id, "k": k, "p": props})
         if part_updates:
-            s.execute(
-                update(part_table)
-                .where(part_table.c.instance_id == instance_id, part_table.c.key == bindparam("k"))
-                .values(props=bindparam("p")),
-                part_updates,
-            )
-        part_inserts = [
-            {"instance_id": instance_id, "key": k, "props": props}
-            for k, props in changes.parts.items()
-            if k in changes.new_parts
-        ]
+            s.execute(_UPDATE_PART, part_updates)
         if part_inserts:
-            s.execute(part_table.insert(), part_inserts)
-        row_updates = [
-            {"g": r.guid, "props": r.props, "data_hash": r.data_hash, "part_key": r.part_key}
-            for r in changes.rows
-            if r.guid not in changes.new_rows
-        ]
+            s.execute(insert(_PART), part_inserts)
+        row_updates, row_inserts = [], []
+        for r in changes.rows:
+            if r.guid in changes.new_rows:
+                row_inserts.append(
+                    {
+                        "instance_id": instance_id,
+                        "guid": r.guid,
+                        "part_key": r.part_key,
+                        "props": r.props,
+                        "data_hash": r.data_hash,
+                    }
+                )
+            else:
+                row_updates.append(
+                    {"i": instance_id, "g": r.guid, "props": r.props, "data_hash": r.data_hash, "part_key": r.part_key}
+                )
         if row_updates:
-            s.execute(
-                update(row_table)
-                .where(row_table.c.instance_id == instance_id, row_table.c.guid == bindparam("g"))
-                .values(props=bindparam("props"), data_hash=bindparam("data_hash"), part_key=bindparam("part_key")),
-                row_updates,
-            )
-        row_inserts = [
-            {
-                "instance_id": instance_id,
-                "guid": r.guid,
-                "part_key": r.part_key,
-                "props": r.props,
-                "data_hash": r.data_hash,
-            }
-            for r in changes.rows
-            if r.guid in changes.new_rows
-        ]
+            s.execute(_UPDATE_ROW, row_updates)
         if row_inserts:
-            s.execute(row_table.insert(), row_inserts)
-        s.flush()
+            s.execute(insert(_ROW), row_inserts)
 
     def finish_instance(self, instance_id: int, status: str, at: datetime) -> None:
-        inst = self.session.get(ProcessInstance, instance_id)
-        inst.status, inst.completed_at = status, at
+        self.session.execute(_FINISH, {"i": instance_id, "status": status, "at": at})
 
     def set_instance_summary(self, instance_id: int, summary: dict) -> None:
-        self.session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id).values(summary=summary))
+        if self._facts()._summaries.get(instance_id) == summary:
+            return  # read under this transaction's lock: nothing to write
+        self.session.execute(_SET_SUMMARY, {"i": instance_id, "summary": summary})
+        self._summaries[instance_id] = summary
 
     def find_instance(self, org_id: int, directive_id: int, process_key: str | None = None) -> int | None:
         stmt = select(ProcessInstance.id).where(
@@ -439,31 +586,51 @@ class SqlStore:
         return task_record(t) if t else None
 
     def open_human_tasks(self, instance_id: int) -> list[HumanTaskRecord]:
-        return [
-            task_record(t)
-            for t in self.session.scalars(
-                select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open")
-            )
-        ]
+        facts = self._facts()
+        known = facts._open.get(instance_id)
+        if known is None:
+            known = _tasks_from_rows(self.session.execute(_OPEN_TASKS, {"i": instance_id}))
+            if instance_id in facts._locked:  # no one else can change them until this transaction ends
+                facts._open[instance_id] = known
+        return list(known.values())
 
     def add_human_task(self, instance_id: int, task: NewHumanTask, at: datetime) -> int:
-        values = dict(
-            instance_id=instance_id,
-            guid=task.guid,
-            bpmn_id=task.bpmn_id,
-            name=task.name[:300],
-            org_id=task.org_id,
-            candidate_users=list(task.candidate_users),
-            due_at=task.due_at,
-            created_at=at,
-            document_id=task.document_id,
-            status="open",
-        )
-        task_id = self.session.execute(insert(HumanTask).values(**values).returning(HumanTask.id)).scalar_one()
-        self._add_candidates(task_id, task.candidates, task.candidate_users, task.due_at, at, claimed=False)
+        name = task.name[:300]
+        task_id = self.session.execute(
+            _INSERT_TASK,
+            {
+                "instance_id": instance_id,
+                "guid": task.guid,
+                "bpmn_id": task.bpmn_id,
+                "name": name,
+                "org_id": task.org_id,
+                "candidate_users": list(task.candidate_users),
+                "due_at": task.due_at,
+                "created_at": at,
+                "document_id": task.document_id,
+                "status": "open",
+            },
+        ).scalar_one()
+        rows = self._add_candidates(task_id, task.candidates, task.candidate_users, task.due_at, at, claimed=False)
+        known = self._facts()._open.get(instance_id)
+        if known is not None:
+            known[task_id] = HumanTaskRecord(
+                id=task_id,
+                instance_id=instance_id,
+                guid=task.guid,
+                bpmn_id=task.bpmn_id,
+                name=name,
+                status="open",
+                assignee_id=None,
+                candidates=tuple((r["org_id"], r["role"]) for r in rows),
+                candidate_users=tuple(task.candidate_users),
+                due_at=task.due_at,
+                org_id=task.org_id,
+                created_at=at,
+            )
         return task_id
 
-    def _add_candidates(self, task_id, candidates, candidate_users, due_at, created_at, *, claimed: bool) -> None:
+    def _add_candidates(self, task_id, candidates, candidate_users, due_at, created_at, *, claimed: bool) -> list:
         """Inbox rows of a task: its (organisation, role) pairs and, for people named on it, "user:<id>"."""
         rows = [{"org_id": o, "role": r} for o, r in candidates]
         if candidate_users:
@@ -471,21 +638,17 @@ class SqlStore:
             rows += [{"org_id": org_id, "role": f"user:{user_id}"} for user_id, org_id in named]
         if rows:
             common = {"human_task_id": task_id, "is_open": True, "claimed": claimed, "due_at": due_at}
-            self.session.execute(
-                insert(HumanTaskCandidate), [{**common, "created_at": created_at, **row} for row in rows]
-            )
+            self.session.execute(_INSERT_CANDIDATES, [{**common, "created_at": created_at, **row} for row in rows])
+        return rows
 
     def close_human_task(self, task_id: int, status: str, by_user: int | None, at: datetime) -> None:
-        self.session.execute(
-            update(HumanTask)
-            .where(HumanTask.id == task_id)
-            .values(status=status, completed_at=at, completed_by_id=by_user)
-        )
-        self.session.execute(
-            update(HumanTaskCandidate).where(HumanTaskCandidate.human_task_id == task_id).values(is_open=False)
-        )
+        self.session.execute(_CLOSE_TASK, {"t": task_id, "status": status, "at": at, "by": by_user})
+        self.session.execute(_CLOSE_CANDIDATES, {"t": task_id})
+        for known in self._facts()._open.values():
+            known.pop(task_id, None)
 
     def set_assignee(self, task_id: int, user_id: int | None) -> None:
+        self._facts()._open.clear()  # reread on next use
         self.session.get(HumanTask, task_id).assignee_id = user_id
         self.session.execute(
             update(HumanTaskCandidate)
@@ -494,6 +657,7 @@ class SqlStore:
         )
 
     def update_human_task(self, task_id, *, name, org_id, candidates, candidate_users, due_at, release_claim) -> None:
+        self._facts()._open.clear()  # reread on next use
         row = self.session.get(HumanTask, task_id)
         row.name, row.org_id, row.candidate_users, row.due_at = name[:300], org_id, list(candidate_users), due_at
         if release_claim:
@@ -545,6 +709,7 @@ class SqlStore:
 
     # messages ---------------------------------------------------------------------------------------
     def add_message(self, message: NewMessage) -> int:
+        self.session.info["outbox_written"] = True  # tells the web layer there is something to deliver
         row = Message(
             name=message.name,
             payload=message.payload,
@@ -1063,14 +1228,15 @@ class SqlStore:
 
     # audit ------------------------------------------------------------------------------------------
     def audit(self, actor: Actor, action: str, *, instance_id=None, detail=None, at: datetime) -> None:
-        self.session.add(
-            AuditEvent(
-                at=at,
-                user_id=actor.user_id,
-                org_id=actor.org_id,
-                instance_id=instance_id,
-                action=action,
-                detail=detail or {},
-                remote_addr=actor.remote_addr,
-            )
+        self.session.execute(
+            _INSERT_AUDIT,
+            {
+                "at": at,
+                "user_id": actor.user_id,
+                "org_id": actor.org_id,
+                "instance_id": instance_id,
+                "action": action,
+                "detail": detail or {},
+                "remote_addr": actor.remote_addr,
+            },
         )

@@ -86,3 +86,51 @@ def test_unknown_process_and_not_allowed_start(app):
             )
         )
         assert client.post("/api/processes/directive_plan/instances", headers=staff, json={}).status_code == 403
+
+
+def test_completing_a_task_costs_a_fixed_handful_of_statements(app):
+    """The hot path's round trips are counted, not timed: token, lock (with the definition's hash and the
+    organisations' cache generation), the instance's open tasks, its state in one read, then the writes.
+    A request that wrote nothing to the outbox does not look into it."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        client = IsolatedClient(app)
+        cttt, deputy = token_for("pgddt.cttt"), token_for("pgddt.pho")
+        school = org("cp-s-thcs-suoi-khoang")
+        form = {
+            "trich_yeu": "Kế hoạch",
+            "noi_dung": "Nội dung",
+            "han_nop": "2022-08-31",
+            "noi_nhan": [{"org_id": school.id, "purpose": "thuc_hien"}],
+        }
+        statements: list[str] = []
+
+        def count(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            for _ in range(3):  # the first round warms the caches (definition, organisations)
+                instance_id = client.post("/api/processes/directive_plan/instances", headers=cttt, json={}).get_json()[
+                    "id"
+                ]
+                draft = open_task("draft_plan", instance_id=instance_id).id
+                db.session.rollback()
+                statements.clear()
+                assert client.post(f"/api/tasks/{draft}/complete", headers=cttt, json=form).status_code == 200
+                drafted = list(statements)
+                approve = open_task("approve_plan", instance_id=instance_id).id
+                db.session.rollback()
+                statements.clear()
+                assert client.post(f"/api/tasks/{approve}/complete", headers=deputy, json={"quyet_dinh": "return"})
+                returned = list(statements)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        # 1 token + 1 lock + 1 open tasks + 1 state + 2 close + 1 audit + state writes (data, parts, rows: 3 when
+        # only updates, 5 when the loop back adds rows) + 2 new task + 1 summary; SQLite adds its lock bump
+        extra = 1 if db.engine.dialect.name == "sqlite" else 0
+        assert len(drafted) <= 13 + extra, "\n".join(drafted)
+        assert len(returned) <= 15 + extra, "\n".join(returned)
+        assert not any("FROM message" in s for s in drafted + returned)
+        assert open_task("draft_plan", instance_id=instance_id).status == "open"  # returned for redrafting

@@ -42,7 +42,9 @@ def token_required(view):
             return error(401, "missing bearer token")
         token = db.session.scalars(
             select(ApiToken)
-            .options(joinedload(ApiToken.user).joinedload(User.org))  # the actor in one round trip (+ roles)
+            .options(  # the actor, its organisation and roles in one round trip
+                joinedload(ApiToken.user).joinedload(User.org), joinedload(ApiToken.user).joinedload(User.role_rows)
+            )
             .where(ApiToken.token_hash == ApiToken.hash(header[7:].strip()), ApiToken.revoked.is_(False))
         ).first()
         if token is None or not token.user.active:

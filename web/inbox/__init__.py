@@ -124,8 +124,9 @@ def _claim_action(task_id: int, release: bool):
 
 
 def deliver_pending() -> None:
-    """Deliver the messages the request just committed (the worker retries whatever fails here)."""
+    """Deliver the messages the request just committed (the worker retries whatever fails here). A request
+    that wrote nothing to the outbox skips the look."""
     from flask import current_app
 
-    if current_app.config.get("DELIVER_INLINE"):
+    if db.session.info.pop("outbox_written", False) and current_app.config.get("DELIVER_INLINE"):
         cascade().deliver_messages(store())
