@@ -32,6 +32,7 @@ from engine.orgs import resolve_scope
 from engine.ports import (
     Actor,
     DefinitionRecord,
+    DocumentRecord,
     HumanTaskRecord,
     InstanceRecord,
     NewDocument,
@@ -45,6 +46,7 @@ from engine.validation import validate_definition
 log = logging.getLogger(__name__)
 
 MAX_DELIVERY_ATTEMPTS = 5
+DELIVERY_BATCH = 20  # messages per transaction; a batch holds its target instances locked until it commits
 MAX_EMAIL_ATTEMPTS = 8
 # What an implementing or coordinating recipient receives: the message that starts its instance.
 PURPOSE_MESSAGES = {"thuc_hien": "implement_directive", "phoi_hop": "coordinate_directive"}
@@ -57,6 +59,29 @@ HEAD_TITLES = {
     "police": ("TRƯỞNG CÔNG AN", "PHÓ TRƯỞNG CÔNG AN"),
     "party_committee": ("BÍ THƯ", "PHÓ BÍ THƯ"),
 }
+
+
+class _DeliveryMemo:
+    """What one delivery run reads again and again and what cannot change under it: the deployed versions
+    it starts (a deploy during the run applies from the next run on) and the issued documents (never edited
+    once numbered). Forgotten on rollback."""
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self._definitions: list[DefinitionRecord] | None = None
+        self._documents: dict[int, DocumentRecord | None] = {}
+
+    def latest_definitions(self, store: Store) -> list[DefinitionRecord]:
+        if self._definitions is None:
+            self._definitions = store.latest_definitions()
+        return self._definitions
+
+    def document(self, store: Store, document_id: int) -> DocumentRecord | None:
+        if document_id not in self._documents:
+            self._documents[document_id] = store.document(document_id)
+        return self._documents[document_id]
 
 
 class Cascade:
@@ -338,38 +363,67 @@ class Cascade:
 
     # ---------------------------------------------------------------------------------- messages -------
     def deliver_messages(self, store: Store, limit: int = 500) -> int:
-        """Route pending outbox messages, each in its own transaction. Returns how many were delivered."""
+        """Route pending outbox messages. Returns how many were delivered.
+
+        Messages go in batches of DELIVERY_BATCH, one transaction per batch (a fan-out to 65 recipients
+        commits 4 times, not 65). If anything in a batch fails, the batch is rolled back whole and its
+        messages are tried again one per transaction: the failing one is recorded, the others still go."""
         delivered = 0
+        memo = _DeliveryMemo()
         while delivered < limit:
-            batch = store.claim_pending_messages(1)
+            batch = store.claim_pending_messages(min(DELIVERY_BATCH, limit - delivered))
             if not batch:
                 break
-            message = batch[0]
-            try:
-                target = self._route(store, message)
-            except Exception as exc:  # the message stays in the outbox, with the reason, for the worker
-                store.rollback()
-                final = message.attempts + 1 >= MAX_DELIVERY_ATTEMPTS
-                store.message_failed(message.id, f"{type(exc).__name__}: {exc}", final)
-                store.commit()
-                log.warning("message %s (%s) not delivered: %s", message.id, message.name, exc)
-                if not final:
-                    break  # retried by the worker later, after other work may have made it deliverable
-                continue
-            store.message_delivered(message.id, target, clock.now())
-            store.commit()
-            delivered += 1
+            if len(batch) > 1:
+                try:
+                    for message in batch:
+                        store.message_delivered(message.id, self._route(store, message, memo), clock.now())
+                except Exception:
+                    store.rollback()
+                    memo.clear()
+                else:
+                    store.commit()
+                    delivered += len(batch)
+                    continue
+            retry_later = False
+            for message in batch:
+                outcome = self._deliver_alone(store, message.id, memo)
+                delivered += outcome is True
+                retry_later |= outcome is False
+            if retry_later:
+                break  # retried by the worker later, after other work may have made it deliverable
         return delivered
 
-    def _route(self, store: Store, message) -> int | None:
+    def _deliver_alone(self, store: Store, message_id: int, memo: _DeliveryMemo) -> bool | None:
+        """One message in its own transaction: True when delivered, False when it failed and will be retried,
+        None when it failed for the last time or another worker has taken it meanwhile."""
+        claimed = store.claim_messages([message_id])
+        if not claimed:
+            store.commit()
+            return None
+        message = claimed[0]
+        try:
+            store.message_delivered(message.id, self._route(store, message, memo), clock.now())
+        except Exception as exc:  # the message stays in the outbox, with the reason, for the worker
+            store.rollback()
+            memo.clear()
+            final = message.attempts + 1 >= MAX_DELIVERY_ATTEMPTS
+            store.message_failed(message.id, f"{type(exc).__name__}: {exc}", final)
+            store.commit()
+            log.warning("message %s (%s) not delivered: %s", message.id, message.name, exc)
+            return None if final else False
+        store.commit()
+        return True
+
+    def _route(self, store: Store, message, memo: _DeliveryMemo) -> int | None:
         payload = dict(message.payload)
         if payload.get("to_instance"):
             return self._deliver_to_instance(store, message, payload)
         if message.target_org_id is not None:
-            return self._deliver_to_org(store, message, payload)
+            return self._deliver_to_org(store, message, payload, memo)
         if message.directive_id is None:
             raise EngineError("message has neither a target organisation nor a directive")
-        directive = store.document(message.directive_id)
+        directive = memo.document(store, message.directive_id)
         if directive is None or directive.issuing_instance_id is None:
             raise EngineError(f"directive {message.directive_id} has no issuing instance")
         source = store.instance(message.source_instance_id) if message.source_instance_id else None
@@ -406,7 +460,7 @@ class Cascade:
         self._advance_and_save(store, target, live)
         return target.id
 
-    def _deliver_to_org(self, store: Store, message, payload: dict) -> int:
+    def _deliver_to_org(self, store: Store, message, payload: dict, memo: _DeliveryMemo) -> int:
         org = store.org(message.target_org_id)
         existing = store.find_instance(org.id, message.directive_id) if message.directive_id else None
         if existing is not None:
@@ -415,8 +469,8 @@ class Cascade:
             self.runtime.send(live, message.name, payload)
             self._advance_and_save(store, target, live)
             return target.id
-        definition = self._definition_for_start(store, message.name, org.kind)
-        directive = store.document(message.directive_id) if message.directive_id else None
+        definition = self._definition_for_start(memo.latest_definitions(store), message.name, org.kind)
+        directive = memo.document(store, message.directive_id) if message.directive_id else None
         title = definition.name.split(" | ")[0]
         if directive is not None and directive.symbol:
             title = f"{title} — {directive.symbol}"
@@ -436,8 +490,10 @@ class Cascade:
             store.mark_delivered(message.directive_id, org.id, clock.now(), instance_id)
         return instance_id
 
-    def _definition_for_start(self, store: Store, message_name: str, org_kind: str) -> DefinitionRecord:
-        for definition in store.latest_definitions():
+    def _definition_for_start(
+        self, definitions: list[DefinitionRecord], message_name: str, org_kind: str
+    ) -> DefinitionRecord:
+        for definition in definitions:
             if message_name in definition.start_messages:
                 kinds = _org_kinds(definition)
                 if kinds is None or org_kind in kinds:
@@ -472,8 +528,8 @@ class Cascade:
         self._sync_inbox(store, instance, result)
         if result.timers != live.timers:  # timer rows mirror the waiting timers as of the last save
             store.sync_timers(instance.id, result.timers)
-        for name, payload in result.messages:
-            store.add_message(
+        store.add_messages(
+            [
                 NewMessage(
                     name=name,
                     payload=payload,
@@ -481,7 +537,9 @@ class Cascade:
                     target_org_id=payload.get("to_org_id"),
                     directive_id=payload.get("directive_id"),
                 )
-            )
+                for name, payload in result.messages
+            ]
+        )
         store.set_instance_summary(instance.id, {"current": result.current_steps})
         if result.completed:
             store.finish_instance(instance.id, "completed", clock.now())
@@ -586,13 +644,14 @@ def issue_document(engine: Cascade, store: Store, instance: InstanceRecord, call
     )
     now = clock.now()
     expected = 0
+    outbox = []
     for org_id, purpose in recipients:
         message = PURPOSE_MESSAGES.get(purpose)
         if message is None or org_id == issuer.id:
             store.mark_delivered(document_id, org_id, now, None)  # a copy: it is in their incoming register
             continue
         expected += purpose == "thuc_hien"
-        store.add_message(
+        outbox.append(
             NewMessage(
                 name=message,
                 source_instance_id=instance.id,
@@ -608,6 +667,7 @@ def issue_document(engine: Cascade, store: Store, instance: InstanceRecord, call
                 },
             )
         )
+    store.add_messages(outbox)
     store.audit(
         Actor.system(),
         "document.issue",

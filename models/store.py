@@ -34,7 +34,7 @@ from engine.ports import (
     UserRecord,
 )
 from engine.state import StateChanges, StoredState, TaskRow
-from models.base import db
+from models.base import db, utcnow
 from models.document import Document, DocumentCounter, DocumentRecipient, DocumentRelation
 from models.incident import EmailMessage, Incident, IncidentAttachment, IncidentUpdate, Notification
 from models.org import CacheGeneration, Organisation, User, UserRole, generation
@@ -233,8 +233,50 @@ _CLOSE_CANDIDATES = update(_HTC).where(_HTC.c.human_task_id == bindparam("t")).v
 _INSERT_TASK = insert(_HT).returning(_HT.c.id)
 _INSERT_CANDIDATES = insert(_HTC)
 _INSERT_AUDIT = insert(AuditEvent.__table__)
+_INSERT_INSTANCE = insert(_PI).returning(_PI.c.id)
 _SET_SUMMARY = update(_PI).where(_PI.c.id == bindparam("i")).values(summary=bindparam("summary"))
 _FINISH = update(_PI).where(_PI.c.id == bindparam("i")).values(status=bindparam("status"), completed_at=bindparam("at"))
+
+
+_MSG, _REC = Message.__table__, DocumentRecipient.__table__
+_INSERT_MESSAGE = insert(_MSG).returning(_MSG.c.id, sort_by_parameter_order=True)
+_CLAIM_MESSAGES = {
+    pg: (lambda stmt: stmt.with_for_update(skip_locked=True) if pg else stmt)(
+        select(_MSG).where(_MSG.c.status == "pending").order_by(_MSG.c.id).limit(bindparam("n"))
+    )
+    for pg in (False, True)
+}
+_MESSAGE_DELIVERED = (
+    update(_MSG)
+    .where(_MSG.c.id == bindparam("m"))
+    .values(
+        status="delivered",
+        delivered_at=bindparam("at"),
+        target_instance_id=bindparam("target"),
+        attempts=_MSG.c.attempts + 1,
+    )
+)
+# a recipient keeps the first delivery's time and instance
+_MARK_DELIVERED = (
+    update(_REC)
+    .where(_REC.c.document_id == bindparam("d"), _REC.c.org_id == bindparam("o"))
+    .values(
+        delivered_at=func.coalesce(_REC.c.delivered_at, bindparam("at", type_=_REC.c.delivered_at.type)),
+        instance_id=func.coalesce(bindparam("inst", type_=_REC.c.instance_id.type), _REC.c.instance_id),
+    )
+)
+
+
+def _message_record(m) -> MessageRecord:
+    return MessageRecord(
+        id=m.id,
+        name=m.name,
+        payload=dict(m.payload),
+        source_instance_id=m.source_instance_id,
+        target_org_id=m.target_org_id,
+        directive_id=m.directive_id,
+        attempts=m.attempts,
+    )
 
 
 def _instance_from_row(r) -> InstanceRecord:
@@ -439,7 +481,7 @@ class SqlStore:
         started_by,
         serializer_version,
     ) -> InstanceRecord:
-        inst = ProcessInstance(
+        values = dict(
             definition_id=definition.id,
             process_key=definition.process_key,
             org_id=org_id,
@@ -450,10 +492,25 @@ class SqlStore:
             started_by_id=started_by,
             serializer_version=serializer_version,
             summary={},
+            status="running",
         )
-        self.session.add(inst)
-        self.session.flush()
-        return instance_record(inst)
+        instance_id = self.session.execute(_INSERT_INSTANCE, values).scalar_one()
+        # no one else sees the new instance before commit: it is as good as locked, and has no tasks yet
+        facts = self._facts()
+        facts._locked.add(instance_id)
+        facts._open[instance_id] = {}
+        facts._summaries[instance_id] = {}
+        return InstanceRecord(
+            id=instance_id,
+            definition_id=definition.id,
+            process_key=definition.process_key,
+            org_id=org_id,
+            status="running",
+            directive_id=directive_id,
+            sender_org_id=sender_org_id,
+            parent_instance_id=parent_instance_id,
+            title=values["title"],
+        )
 
     def instance(self, instance_id: int) -> InstanceRecord:
         inst = self.session.get(ProcessInstance, instance_id)
@@ -709,36 +766,42 @@ class SqlStore:
 
     # messages ---------------------------------------------------------------------------------------
     def add_message(self, message: NewMessage) -> int:
+        return self.add_messages([message])[0]
+
+    def add_messages(self, messages: list[NewMessage]) -> list[int]:
+        """Outbox rows, written in one statement however many."""
+        if not messages:
+            return []
         self.session.info["outbox_written"] = True  # tells the web layer there is something to deliver
-        row = Message(
-            name=message.name,
-            payload=message.payload,
-            source_instance_id=message.source_instance_id,
-            target_org_id=message.target_org_id,
-            directive_id=message.directive_id,
-        )
-        self.session.add(row)
-        self.session.flush()
-        return row.id
+        now = utcnow()
+        rows = [
+            {
+                "name": m.name,
+                "payload": m.payload,
+                "source_instance_id": m.source_instance_id,
+                "target_org_id": m.target_org_id,
+                "directive_id": m.directive_id,
+                "status": "pending",
+                "attempts": 0,
+                "created_at": now,
+            }
+            for m in messages
+        ]
+        if len(rows) == 1:
+            return [self.session.execute(_INSERT_MESSAGE, rows[0]).scalar_one()]
+        return list(self.session.scalars(_INSERT_MESSAGE, rows, execution_options={"sort_by_parameter_order": True}))
 
     def claim_pending_messages(self, limit: int) -> list[MessageRecord]:
-        stmt = select(Message).where(Message.status == "pending").order_by(Message.id).limit(limit)
-        return [
-            MessageRecord(
-                id=m.id,
-                name=m.name,
-                payload=dict(m.payload),
-                source_instance_id=m.source_instance_id,
-                target_org_id=m.target_org_id,
-                directive_id=m.directive_id,
-                attempts=m.attempts,
-            )
-            for m in self.session.scalars(self._for_update(stmt, skip_locked=True))
-        ]
+        """The oldest pending messages, locked; other workers skip them."""
+        return [_message_record(m) for m in self.session.execute(_CLAIM_MESSAGES[self._pg], {"n": limit})]
+
+    def claim_messages(self, message_ids: list[int]) -> list[MessageRecord]:
+        """These messages if they are still pending and no other worker holds them, locked."""
+        stmt = select(_MSG).where(_MSG.c.id.in_(message_ids), _MSG.c.status == "pending").order_by(_MSG.c.id)
+        return [_message_record(m) for m in self.session.execute(self._for_update(stmt, skip_locked=True))]
 
     def message_delivered(self, message_id: int, target_instance_id: int | None, at: datetime) -> None:
-        m = self.session.get(Message, message_id)
-        m.status, m.delivered_at, m.target_instance_id, m.attempts = "delivered", at, target_instance_id, m.attempts + 1
+        self.session.execute(_MESSAGE_DELIVERED, {"m": message_id, "at": at, "target": target_instance_id})
 
     def message_failed(self, message_id: int, error: str, final: bool) -> None:
         m = self.session.get(Message, message_id)
@@ -807,10 +870,7 @@ class SqlStore:
         ).first()
 
     def mark_delivered(self, document_id: int, org_id: int, at: datetime, instance_id: int | None) -> None:
-        r = self._recipient(document_id, org_id)
-        if r is not None:
-            r.delivered_at = r.delivered_at or at
-            r.instance_id = instance_id or r.instance_id
+        self.session.execute(_MARK_DELIVERED, {"d": document_id, "o": org_id, "at": at, "inst": instance_id})
 
     def record_response(self, directive_id: int, org_id: int, document_id: int | None, at: datetime) -> tuple[int, int]:
         r = self._recipient(directive_id, org_id)

@@ -97,6 +97,45 @@ def test_undeliverable_message_stays_in_the_outbox_and_is_retried(app):
         assert message.status == "failed" and message.attempts == 5
 
 
+def test_one_bad_message_in_a_batch_does_not_hold_back_the_others(app):
+    """Messages are delivered in batches, one transaction each; a batch with a message that cannot be
+    delivered is rolled back and retried one message at a time: the others are delivered exactly once."""
+    from engine.ports import NewMessage
+    from models.org import Organisation
+
+    with app.app_context():
+        schools = db.session.scalars(
+            select(Organisation).where(Organisation.kind == "school").order_by(Organisation.id).limit(3)
+        ).all()
+
+        def to(org_id):
+            return NewMessage(
+                name="implement_directive",
+                payload={"directive_id": None, "sender_org_id": None},
+                source_instance_id=None,
+                target_org_id=org_id,
+            )
+
+        s = store()
+        good_first, bad, *good_rest = s.add_messages(
+            [to(schools[0].id), to(org("cp-pgddt-cttt").id), to(schools[1].id), to(schools[2].id)]
+        )
+        s.commit()
+        assert cascade().deliver_messages(store()) == 3
+        db.session.rollback()
+        for school in schools:
+            started = db.session.scalar(
+                select(func.count()).select_from(ProcessInstance).where(ProcessInstance.org_id == school.id)
+            )
+            assert started == 1, school.code
+        messages = {m.id: m for m in db.session.scalars(select(Message))}
+        assert messages[bad].status == "pending" and messages[bad].attempts == 1
+        assert "no process starts" in messages[bad].error
+        for good in [good_first, *good_rest]:
+            assert messages[good].status == "delivered" and messages[good].attempts == 1
+            assert messages[good].target_instance_id is not None
+
+
 def test_two_people_completing_one_task_at_once(app):
     with app.app_context():
         client, instance_id = issue_to(app, [org("cp-s-thcs-suoi-khoang")])
