@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from typing import NamedTuple
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -13,6 +15,7 @@ from models.document import Document
 from models.workflow import HumanTask
 from web import queries
 from web.deps import cascade, current_actor, store
+from web.filters import bilingual, vn_datetime
 from web.forms import parse_submission, recipient_choices
 from web.locale import lang
 
@@ -24,8 +27,57 @@ bp = Blueprint("inbox", __name__, template_folder="templates")
 def index():
     scope = request.args.get("scope", "all")
     sort = request.args.get("sort", "due")
-    tasks = queries.inbox(current_actor(), scope=scope, sort=sort)
+    tasks = _lines(queries.inbox_rows(current_actor(), scope=scope, sort=sort))
     return render_template("inbox/list.html", tasks=tasks, scope=scope, sort=sort)
+
+
+class Line(NamedTuple):
+    """One line of the inbox list, ready to print (the template escapes it)."""
+
+    url: str
+    name: str
+    title: str
+    org: str
+    due: str
+    overdue: bool
+    assignee: str | None  # None: nobody has claimed it
+
+
+def _lines(rows) -> list[Line]:
+    """The list's lines from `queries.inbox_rows`. A busy inbox repeats the same few task names and many due
+    times, so each distinct name and date is turned into text once per request (the dictionaries live only in
+    this call: nothing is kept between requests or users), and the task links are the one URL `url_for` builds
+    for the route with the id put at its end."""
+    now = g.now
+    base = url_for("inbox.task", task_id=0)
+    prefix = base[:-1] if base.endswith("/0") else None
+    names: dict[str, str] = {}
+    dates: dict = {}
+    lines = []
+    for r in rows:
+        name = names.get(r.name)
+        if name is None:
+            name = names[r.name] = bilingual(r.name)
+        due = r.due_at
+        if due is None:
+            due_text, overdue = "", False
+        else:
+            due_text = dates.get(due)
+            if due_text is None:
+                due_text = dates[due] = vn_datetime(due)
+            overdue = due < now
+        lines.append(
+            Line(
+                prefix + str(r.id) if prefix is not None else url_for("inbox.task", task_id=r.id),
+                name,
+                r.title,
+                r.org_short_name,
+                due_text,
+                overdue,
+                r.assignee_name if r.assignee_id is not None else None,
+            )
+        )
+    return lines
 
 
 @bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
