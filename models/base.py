@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -25,6 +27,28 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def ping_when_idle(engine, idle_seconds: float) -> None:
+    """Pessimistic disconnect handling without a round trip on every request (what `pool_pre_ping` costs):
+    a pooled connection that sat idle for `idle_seconds` is pinged when checked out, and a dead one is
+    replaced (DisconnectionError makes the pool retry with a new connection). A connection in steady use goes
+    straight to work; if the server went away under it, the first failing statement invalidates the whole
+    pool, as SQLAlchemy does on any disconnect, and the next request starts on fresh connections."""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _taken(dbapi_connection, record, proxy) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return  # just opened, or used a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # whatever the driver raises: open a new connection instead
+            raise DisconnectionError(f"idle connection failed its ping: {exc}") from exc
 
 
 def utcnow() -> datetime:

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import bindparam, delete, func, insert, literal, null, or_, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import URL
 from sqlalchemy.orm import joinedload, scoped_session
 
 from engine.ports import (
@@ -127,14 +128,14 @@ class _OrgCache:
     """Organisations kept per process and database, reread only when their generation counter moved."""
 
     def __init__(self):
-        self._entries: dict[str, tuple[int, _OrgIndex]] = {}
+        self._entries: dict[URL, tuple[int, _OrgIndex]] = {}
         self._lock = threading.Lock()
 
     def get(self, session, known_generation: int | None = None) -> _OrgIndex:
         """`known_generation`: the counter as this transaction already read it (the instance lock reads it
         alongside the instance), saving the round trip."""
         connection = session.connection()
-        key = connection.engine.url.render_as_string(hide_password=True)
+        key = connection.engine.url  # URLs hash by value: one entry per database
         current = (
             known_generation if known_generation is not None else generation(connection, Organisation.__tablename__)
         )
@@ -149,7 +150,7 @@ class _OrgCache:
 
 
 _org_cache = _OrgCache()
-_definitions: dict[tuple[str, int, str | None], DefinitionRecord] = {}  # (database, id, sha256) -> record
+_definitions: dict[tuple[URL, int, str | None], DefinitionRecord] = {}  # (database, id, sha256) -> record
 
 # Statements of the hot path (completing a task, delivering a message), built once: SQLAlchemy then only
 # looks up their compiled form instead of constructing and hashing a new statement on every call.
@@ -200,14 +201,16 @@ _OPEN_TASKS_AND_ONE = _TASKS_WITH_CANDIDATES.where(
 _OPEN_TASKS = _TASKS_WITH_CANDIDATES.where(_HT.c.instance_id == bindparam("i"), _HT.c.status == "open").order_by(
     _HT.c.id, _HTC.c.id
 )
-# the whole stored state in one round trip: task rows, parts and the data blobs the rows point to
+# The whole stored state in one round trip: task rows with their data, then the parts. Each row fetches its
+# data by primary key (a blob shared by several rows comes once per row): a plan that cannot turn into a scan
+# of json_data, whatever the table statistics say.
+_ROW_DATA = select(_DATA.c.data).where(_DATA.c.hash == _ROW.c.data_hash).scalar_subquery()
 _STATE = union_all(
-    select(literal("r").label("kind"), _ROW.c.guid, _ROW.c.part_key, _ROW.c.props, _ROW.c.data_hash).where(
+    select(literal("r").label("kind"), _ROW.c.guid, _ROW.c.part_key, _ROW.c.props, _ROW.c.data_hash, _ROW_DATA).where(
         _ROW.c.instance_id == bindparam("i")
     ),
-    select(literal("p"), _PART.c.key, null(), _PART.c.props, null()).where(_PART.c.instance_id == bindparam("i")),
-    select(literal("d"), _DATA.c.hash, null(), _DATA.c.data, null()).where(
-        _DATA.c.hash.in_(select(_ROW.c.data_hash).where(_ROW.c.instance_id == bindparam("i")))
+    select(literal("p"), _PART.c.key, null(), _PART.c.props, null(), null()).where(
+        _PART.c.instance_id == bindparam("i")
     ),
 )
 _UPDATE_PART = (
@@ -387,7 +390,7 @@ class SqlStore:
         digest = self._facts()._sha.get(definition_id)
         if digest is None:
             digest = self.session.scalar(select(_PD.c.sha256).where(_PD.c.id == definition_id))
-        key = (self.session.get_bind().url.render_as_string(hide_password=True), definition_id, digest)
+        key = (self.session.get_bind().url, definition_id, digest)
         record = _definitions.get(key)
         if record is None:
             record = definition_record(self.session.get(ProcessDefinition, definition_id))
@@ -551,13 +554,12 @@ class SqlStore:
 
     def load_state(self, instance_id: int) -> StoredState:
         parts, rows, data = {}, [], {}
-        for kind, key, part_key, props, digest in self.session.execute(_STATE, {"i": instance_id}):
+        for kind, key, part_key, props, digest, task_data in self.session.execute(_STATE, {"i": instance_id}):
             if kind == "r":
                 rows.append(TaskRow(key, part_key, props, digest))
-            elif kind == "p":
-                parts[key] = props
+                data[digest] = task_data
             else:
-                data[key] = props
+                parts[key] = props
         return StoredState(parts=parts, rows=rows, data=data)
 
     def save_state(self, instance_id: int, changes: StateChanges) -> None:

@@ -11,6 +11,7 @@ from flask_login import current_user
 from engine.clock import clock
 from engine.services import Cascade
 from models import db
+from models.base import ping_when_idle
 from web.config import ROOT, Config, finalize
 from web.extensions import babel, csrf, limiter, login_manager, migrate
 
@@ -32,6 +33,9 @@ def create_app(config: dict | None = None) -> Flask:
     finalize(app.config)
 
     db.init_app(app)
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            ping_when_idle(db.engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -35,6 +35,8 @@ class Config:
     SMTP_PASSWORD = os.environ.get("CASCADE_SMTP_PASSWORD")
     SMTP_FROM = os.environ.get("CASCADE_SMTP_FROM", "cascade@localhost")
     SMTP_STARTTLS = os.environ.get("CASCADE_SMTP_STARTTLS", "0") == "1"
+    # PostgreSQL: a pooled connection idle this long is pinged before use (models.base.ping_when_idle).
+    DB_PING_AFTER_IDLE_SECONDS = float(os.environ.get("CASCADE_DB_PING_AFTER_IDLE", "10"))
     RATELIMIT_STORAGE_URI = os.environ.get("CASCADE_RATELIMIT_STORAGE", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     TESTING = False
@@ -55,6 +57,4 @@ def finalize(config: dict) -> None:
         options.setdefault("connect_args", {"timeout": 30})
         if "///" in uri and not uri.endswith(":memory:"):
             Path(uri.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-    else:
-        options.setdefault("pool_pre_ping", True)
     config["SQLALCHEMY_ENGINE_OPTIONS"] = options

@@ -21,16 +21,22 @@ def store() -> SqlStore:
 
 def actor_for(user: User) -> Actor:
     org: Organisation = user.org
-    scope = {org.id}
-    if org.kind == "section" and org.parent_id:
-        scope.add(org.parent_id)
+    return make_actor(user.id, user.full_name, user.roles, org.id, org.kind, org.parent_id)
+
+
+def make_actor(user_id: int, name: str, roles, org_id: int, org_kind: str, org_parent_id: int | None) -> Actor:
+    """A section acts within its parent office's scope too."""
+    scope = {org_id}
+    if org_kind == "section" and org_parent_id:
+        scope.add(org_parent_id)
+    roles = frozenset(roles)
     return Actor(
-        user_id=user.id,
-        org_id=org.id,
-        roles=user.roles,
+        user_id=user_id,
+        org_id=org_id,
+        roles=roles,
         org_scope=frozenset(scope),
-        is_admin="admin" in user.roles,
-        name=user.full_name,
+        is_admin="admin" in roles,
+        name=name,
         remote_addr=request.remote_addr if request else None,
     )
 
