@@ -6,7 +6,24 @@ from __future__ import annotations
 import threading
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, delete, func, insert, literal, null, or_, select, union_all, update
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
@@ -174,7 +191,6 @@ def _locking(where, pg: bool):
 
 _TASK_INSTANCE = select(_HT.c.instance_id).where(_HT.c.id == bindparam("t")).scalar_subquery()
 _LOCK_BY_ID = {pg: _locking(_PI.c.id == bindparam("i"), pg) for pg in (False, True)}
-_LOCK_BY_TASK = {pg: _locking(_PI.c.id == _TASK_INSTANCE, pg) for pg in (False, True)}
 # SQLite has no row locks: this bump takes the database's write lock first, so every read after it sees the
 # latest committed state and no one else writes until commit.
 _BUMP_BY_ID = update(_PI).where(_PI.c.id == bindparam("i")).values(lock_version=_PI.c.lock_version + 1)
@@ -195,9 +211,23 @@ _TASK_COLUMNS = (
 _TASKS_WITH_CANDIDATES = select(*_TASK_COLUMNS, _HTC.c.org_id.label("c_org"), _HTC.c.role.label("c_role")).outerjoin(
     _HTC, _HTC.c.human_task_id == _HT.c.id
 )
-_OPEN_TASKS_AND_ONE = _TASKS_WITH_CANDIDATES.where(
-    _HT.c.instance_id == bindparam("i"), or_(_HT.c.status == "open", _HT.c.id == bindparam("t"))
-).order_by(_HT.c.id, _HTC.c.id)
+
+
+def _locking_task(pg: bool):
+    """`_locking` by task id, in the same round trip joined with the instance's open tasks and the task itself
+    (one row per task and candidate)."""
+    stmt = _locking(_PI.c.id == _TASK_INSTANCE, pg)
+    return (
+        stmt.add_columns(
+            *(c.label(f"t_{c.name}") for c in _TASK_COLUMNS), _HTC.c.org_id.label("c_org"), _HTC.c.role.label("c_role")
+        )
+        .outerjoin(_HT, and_(_HT.c.instance_id == _PI.c.id, or_(_HT.c.status == "open", _HT.c.id == bindparam("t"))))
+        .outerjoin(_HTC, _HTC.c.human_task_id == _HT.c.id)
+        .order_by(_HT.c.id, _HTC.c.id)
+    )
+
+
+_LOCK_TASK = {pg: _locking_task(pg) for pg in (False, True)}
 _OPEN_TASKS = _TASKS_WITH_CANDIDATES.where(_HT.c.instance_id == bindparam("i"), _HT.c.status == "open").order_by(
     _HT.c.id, _HTC.c.id
 )
@@ -233,8 +263,40 @@ _CLOSE_TASK = (
     .values(status=bindparam("status"), completed_at=bindparam("at"), completed_by_id=bindparam("by"))
 )
 _CLOSE_CANDIDATES = update(_HTC).where(_HTC.c.human_task_id == bindparam("t")).values(is_open=False)
+# PostgreSQL does both in one statement: the candidates' update rides along as a data-modifying CTE
+_CLOSE_TASK_AND_CANDIDATES = _CLOSE_TASK.add_cte(_CLOSE_CANDIDATES.cte("closed_candidates"))
 _INSERT_TASK = insert(_HT).returning(_HT.c.id)
 _INSERT_CANDIDATES = insert(_HTC)
+
+
+def _insert_task_with_candidates():
+    """PostgreSQL: the task and its inbox rows in one statement, however many candidates (arrays unnested)."""
+    columns = ("instance_id", "guid", "bpmn_id", "name", "org_id", "candidate_users", "due_at", "created_at")
+    columns += ("document_id", "status")
+    task = (
+        insert(_HT).values({c: bindparam(c, type_=_HT.c[c].type) for c in columns}).returning(_HT.c.id).cte("new_task")
+    )
+    pairs = (
+        func.unnest(bindparam("c_orgs", type_=ARRAY(Integer)), bindparam("c_roles", type_=ARRAY(String)))
+        .table_valued("org_id", "role")
+        .render_derived(name="pairs")
+    )
+    rows = select(
+        task.c.id,
+        pairs.c.org_id,
+        pairs.c.role,
+        true(),
+        false(),
+        bindparam("c_due_at", type_=_HTC.c.due_at.type),
+        bindparam("c_created_at", type_=_HTC.c.created_at.type),
+    ).select_from(task.join(pairs, true()))
+    candidates = _INSERT_CANDIDATES.from_select(
+        ["human_task_id", "org_id", "role", "is_open", "claimed", "due_at", "created_at"], rows
+    ).cte("new_candidates")
+    return select(task.c.id).add_cte(candidates)
+
+
+_INSERT_TASK_WITH_CANDIDATES = _insert_task_with_candidates()
 _INSERT_AUDIT = insert(AuditEvent.__table__)
 _INSERT_INSTANCE = insert(_PI).returning(_PI.c.id)
 _SET_SUMMARY = update(_PI).where(_PI.c.id == bindparam("i")).values(summary=bindparam("summary"))
@@ -296,31 +358,24 @@ def _instance_from_row(r) -> InstanceRecord:
     )
 
 
-def _tasks_from_rows(rows) -> dict[int, HumanTaskRecord]:
-    """Rows of `_TASKS_WITH_CANDIDATES` (one per candidate) folded into one record per task."""
-    columns: dict[int, object] = {}
+def _tasks_from_rows(rows, prefix: str = "") -> dict[int, HumanTaskRecord]:
+    """Rows of task columns (named with `prefix`) and one candidate each, folded into one record per task."""
+    names = [prefix + c.name for c in _TASK_COLUMNS]
+    columns: dict[int, dict] = {}
     candidates: dict[int, list[tuple[int, str]]] = {}
     for r in rows:
-        columns.setdefault(r.id, r)
-        found = candidates.setdefault(r.id, [])
+        m = r._mapping
+        task_id = m[names[0]]
+        if task_id not in columns:
+            columns[task_id] = {c.name: m[n] for c, n in zip(_TASK_COLUMNS, names, strict=True)}
+            candidates[task_id] = []
         if r.c_org is not None:
-            found.append((r.c_org, r.c_role))
+            candidates[task_id].append((r.c_org, r.c_role))
     return {
         task_id: HumanTaskRecord(
-            id=r.id,
-            instance_id=r.instance_id,
-            guid=r.guid,
-            bpmn_id=r.bpmn_id,
-            name=r.name,
-            status=r.status,
-            assignee_id=r.assignee_id,
-            candidates=tuple(candidates[task_id]),
-            candidate_users=tuple(r.candidate_users or ()),
-            due_at=r.due_at,
-            org_id=r.org_id,
-            created_at=r.created_at,
+            **dict(c, candidate_users=tuple(c["candidate_users"] or ())), candidates=tuple(candidates[task_id])
         )
-        for task_id, r in columns.items()
+        for task_id, c in columns.items()
     }
 
 
@@ -535,11 +590,11 @@ class SqlStore:
         open tasks, which stay known to this transaction. None when there is no such task."""
         if not self._pg:
             self.session.execute(_BUMP_BY_TASK, {"t": task_id})
-        row = self.session.execute(_LOCK_BY_TASK[self._pg], {"t": task_id}).first()
-        if row is None:
+        rows = self.session.execute(_LOCK_TASK[self._pg], {"t": task_id}).all()
+        if not rows:
             return None
-        instance = self._hold(row)
-        tasks = _tasks_from_rows(self.session.execute(_OPEN_TASKS_AND_ONE, {"i": instance.id, "t": task_id}))
+        instance = self._hold(rows[0])
+        tasks = _tasks_from_rows([r for r in rows if r.t_id is not None], prefix="t_")
         self._open[instance.id] = {i: t for i, t in tasks.items() if t.status == "open"}
         task = tasks.get(task_id)
         return (instance, task) if task is not None else None
@@ -655,22 +710,33 @@ class SqlStore:
 
     def add_human_task(self, instance_id: int, task: NewHumanTask, at: datetime) -> int:
         name = task.name[:300]
-        task_id = self.session.execute(
-            _INSERT_TASK,
-            {
-                "instance_id": instance_id,
-                "guid": task.guid,
-                "bpmn_id": task.bpmn_id,
-                "name": name,
-                "org_id": task.org_id,
-                "candidate_users": list(task.candidate_users),
-                "due_at": task.due_at,
-                "created_at": at,
-                "document_id": task.document_id,
-                "status": "open",
-            },
-        ).scalar_one()
-        rows = self._add_candidates(task_id, task.candidates, task.candidate_users, task.due_at, at, claimed=False)
+        values = {
+            "instance_id": instance_id,
+            "guid": task.guid,
+            "bpmn_id": task.bpmn_id,
+            "name": name,
+            "org_id": task.org_id,
+            "candidate_users": list(task.candidate_users),
+            "due_at": task.due_at,
+            "created_at": at,
+            "document_id": task.document_id,
+            "status": "open",
+        }
+        if self._pg:
+            rows = self._candidate_rows(task.candidates, task.candidate_users)
+            task_id = self.session.execute(
+                _INSERT_TASK_WITH_CANDIDATES,
+                {
+                    **values,
+                    "c_orgs": [r["org_id"] for r in rows],
+                    "c_roles": [r["role"] for r in rows],
+                    "c_due_at": task.due_at,
+                    "c_created_at": at,
+                },
+            ).scalar_one()
+        else:
+            task_id = self.session.execute(_INSERT_TASK, values).scalar_one()
+            rows = self._add_candidates(task_id, task.candidates, task.candidate_users, task.due_at, at, claimed=False)
         known = self._facts()._open.get(instance_id)
         if known is not None:
             known[task_id] = HumanTaskRecord(
@@ -691,18 +757,26 @@ class SqlStore:
 
     def _add_candidates(self, task_id, candidates, candidate_users, due_at, created_at, *, claimed: bool) -> list:
         """Inbox rows of a task: its (organisation, role) pairs and, for people named on it, "user:<id>"."""
-        rows = [{"org_id": o, "role": r} for o, r in candidates]
-        if candidate_users:
-            named = self.session.execute(select(User.id, User.org_id).where(User.id.in_(list(candidate_users))))
-            rows += [{"org_id": org_id, "role": f"user:{user_id}"} for user_id, org_id in named]
+        rows = self._candidate_rows(candidates, candidate_users)
         if rows:
             common = {"human_task_id": task_id, "is_open": True, "claimed": claimed, "due_at": due_at}
             self.session.execute(_INSERT_CANDIDATES, [{**common, "created_at": created_at, **row} for row in rows])
         return rows
 
+    def _candidate_rows(self, candidates, candidate_users) -> list[dict]:
+        rows = [{"org_id": o, "role": r} for o, r in candidates]
+        if candidate_users:
+            named = self.session.execute(select(User.id, User.org_id).where(User.id.in_(list(candidate_users))))
+            rows += [{"org_id": org_id, "role": f"user:{user_id}"} for user_id, org_id in named]
+        return rows
+
     def close_human_task(self, task_id: int, status: str, by_user: int | None, at: datetime) -> None:
-        self.session.execute(_CLOSE_TASK, {"t": task_id, "status": status, "at": at, "by": by_user})
-        self.session.execute(_CLOSE_CANDIDATES, {"t": task_id})
+        params = {"t": task_id, "status": status, "at": at, "by": by_user}
+        if self._pg:
+            self.session.execute(_CLOSE_TASK_AND_CANDIDATES, params)
+        else:
+            self.session.execute(_CLOSE_TASK, params)
+            self.session.execute(_CLOSE_CANDIDATES, {"t": task_id})
         for known in self._facts()._open.values():
             known.pop(task_id, None)
 
