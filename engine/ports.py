@@ -275,6 +275,8 @@ class IncidentFact:
 class Store(Protocol):
     """One unit of work over the database: every method joins the current transaction; commit() ends it."""
 
+    outbox_writes: int  # messages written to the outbox through this store so far
+
     # transaction
     def commit(self) -> None: ...
     def rollback(self) -> None: ...

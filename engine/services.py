@@ -371,7 +371,8 @@ class Cascade:
         delivered = 0
         memo = _DeliveryMemo()
         while delivered < limit:
-            batch = store.claim_pending_messages(min(DELIVERY_BATCH, limit - delivered))
+            size, written = min(DELIVERY_BATCH, limit - delivered), store.outbox_writes
+            batch = store.claim_pending_messages(size)
             if not batch:
                 break
             if len(batch) > 1:
@@ -384,24 +385,24 @@ class Cascade:
                 else:
                     store.commit()
                     delivered += len(batch)
+                    if len(batch) < size and store.outbox_writes == written:
+                        break  # the outbox held no more, and delivering wrote nothing new to it
                     continue
             retry_later = False
             for message in batch:
-                outcome = self._deliver_alone(store, message.id, memo)
+                claimed = [message] if len(batch) == 1 else store.claim_messages([message.id])
+                outcome = self._deliver_alone(store, claimed[0], memo) if claimed else None
                 delivered += outcome is True
                 retry_later |= outcome is False
             if retry_later:
                 break  # retried by the worker later, after other work may have made it deliverable
+            if len(batch) < size and store.outbox_writes == written:
+                break
         return delivered
 
-    def _deliver_alone(self, store: Store, message_id: int, memo: _DeliveryMemo) -> bool | None:
-        """One message in its own transaction: True when delivered, False when it failed and will be retried,
-        None when it failed for the last time or another worker has taken it meanwhile."""
-        claimed = store.claim_messages([message_id])
-        if not claimed:
-            store.commit()
-            return None
-        message = claimed[0]
+    def _deliver_alone(self, store: Store, message, memo: _DeliveryMemo) -> bool | None:
+        """One claimed message in its own transaction: True when delivered, False when it failed and will be
+        retried, None when it failed for the last time."""
         try:
             store.message_delivered(message.id, self._route(store, message, memo), clock.now())
         except Exception as exc:  # the message stays in the outbox, with the reason, for the worker

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -41,8 +42,9 @@ class Organisation(db.Model):
 
 
 class CacheGeneration(db.Model):
-    """A counter per cached table: bumped in the same transaction as every change, so each process can keep
-    the table in memory and reread it only when the counter moved (one primary-key read per request)."""
+    """A stamp per cached table: replaced in the same transaction as every change, so each process can keep
+    the table in memory and reread it only when the stamp moved. Stamps are random, not counted: a database
+    recreated or restored from a backup must never come back to a stamp a process has cached other rows for."""
 
     __tablename__ = "cache_generation"
 
@@ -51,11 +53,12 @@ class CacheGeneration(db.Model):
 
 
 def bump_generation(connection, name: str) -> None:
-    """Move `name`'s counter on; for writes that bypass the ORM (bulk inserts, restores), call it yourself."""
+    """Give `name` a new stamp; for writes that bypass the ORM (bulk inserts, restores), call it yourself."""
     table = CacheGeneration.__table__
-    done = connection.execute(update(table).where(table.c.name == name).values(value=table.c.value + 1))
+    stamp = secrets.randbelow(2**31 - 2) + 1  # fits the INTEGER column; 0 means "never stamped"
+    done = connection.execute(update(table).where(table.c.name == name).values(value=stamp))
     if not done.rowcount:
-        connection.execute(insert(table).values(name=name, value=1))
+        connection.execute(insert(table).values(name=name, value=stamp))
 
 
 def generation(connection, name: str) -> int:

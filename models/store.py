@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    case,
     delete,
     false,
     func,
@@ -332,6 +333,23 @@ _MARK_DELIVERED = (
 )
 
 
+_RESPONDED = (
+    update(_REC)
+    .where(_REC.c.document_id == bindparam("d"), _REC.c.org_id == bindparam("o"))
+    .values(responded_at=bindparam("at"), response_document_id=bindparam("doc"))
+)
+# recipients that implement a directive, and how many of them have filed their response: one scan
+_RESPONSES = select(func.sum(case((_REC.c.responded_at.is_not(None), 1), else_=0)), func.count()).where(
+    _REC.c.document_id == bindparam("d"), _REC.c.purpose == "thuc_hien"
+)
+_USER, _ROLE = User.__table__, UserRole.__table__
+_USER_WITH_ROLES = (
+    select(_USER.c.id, _USER.c.username, _USER.c.full_name, _USER.c.title, _USER.c.org_id, _ROLE.c.role)
+    .outerjoin(_ROLE, _ROLE.c.user_id == _USER.c.id)
+    .where(_USER.c.id == bindparam("u"))
+)
+
+
 def _message_record(m) -> MessageRecord:
     return MessageRecord(
         id=m.id,
@@ -390,6 +408,7 @@ class SqlStore:
         self._summaries: dict[int, dict] = {}  # locked instance -> its summary as read
         self._sha: dict[int, str] = {}  # definition id -> content hash, read with the lock
         self._org_generation: int | None = None
+        self.outbox_writes = 0  # messages written to the outbox through this store
 
     @property
     def _pg(self) -> bool:
@@ -429,9 +448,13 @@ class SqlStore:
         return self._orgs[org_id]
 
     def user(self, user_id: int) -> UserRecord:
-        u = self.session.get(User, user_id)
+        rows = self.session.execute(_USER_WITH_ROLES, {"u": user_id}).all()
+        if not rows:
+            raise LookupError(f"user {user_id}")
+        u = rows[0]
+        roles = frozenset(r.role for r in rows if r.role)
         return UserRecord(
-            id=u.id, username=u.username, full_name=u.full_name, title=u.title, org_id=u.org_id, roles=u.roles
+            id=u.id, username=u.username, full_name=u.full_name, title=u.title, org_id=u.org_id, roles=roles
         )
 
     def user_ids_by_username(self, usernames: list[str]) -> list[int]:
@@ -849,6 +872,7 @@ class SqlStore:
         if not messages:
             return []
         self.session.info["outbox_written"] = True  # tells the web layer there is something to deliver
+        self.outbox_writes += len(messages)
         now = utcnow()
         rows = [
             {
@@ -938,29 +962,13 @@ class SqlStore:
             response_due=d.response_due,
         )
 
-    def _recipient(self, document_id: int, org_id: int) -> DocumentRecipient | None:
-        return self.session.scalars(
-            select(DocumentRecipient).where(
-                DocumentRecipient.document_id == document_id, DocumentRecipient.org_id == org_id
-            )
-        ).first()
-
     def mark_delivered(self, document_id: int, org_id: int, at: datetime, instance_id: int | None) -> None:
         self.session.execute(_MARK_DELIVERED, {"d": document_id, "o": org_id, "at": at, "inst": instance_id})
 
     def record_response(self, directive_id: int, org_id: int, document_id: int | None, at: datetime) -> tuple[int, int]:
-        r = self._recipient(directive_id, org_id)
-        if r is not None:
-            r.responded_at, r.response_document_id = at, document_id
-            self.session.flush()
-        base = (
-            select(func.count())
-            .select_from(DocumentRecipient)
-            .where(DocumentRecipient.document_id == directive_id, DocumentRecipient.purpose == "thuc_hien")
-        )
-        expected = self.session.scalar(base)
-        filed = self.session.scalar(base.where(DocumentRecipient.responded_at.is_not(None)))
-        return filed, expected
+        self.session.execute(_RESPONDED, {"d": directive_id, "o": org_id, "at": at, "doc": document_id})
+        filed, expected = self.session.execute(_RESPONSES, {"d": directive_id}).one()
+        return filed or 0, expected
 
     # incidents, notices and e-mail ----------------------------------------------------------------------
     def create_incident(self, school_id: int, raised_by: int, clean: dict, at: datetime) -> int:

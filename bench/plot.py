@@ -1,0 +1,100 @@
+"""Plots of how cost grows, from the JSON files `bench.run --json` writes (matplotlib, the `bench` extra).
+
+    .venv/bin/python -m bench.plot OUT.png RUN.json [RUN.json ...]
+
+Left: one completion of a long-lived instance against the steps it has behind it (`history`). Right: the cost
+per school of a fan-out against the number of schools (`campha`/`province` at 60 and 650 schools, `national`
+at 45,045: the delivery workers' time per message). Values come from the rows as printed, nothing else."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+STEPS = re.compile(r"^step after ([\d,]+) steps \(complete_task\)$")
+TREE = re.compile(r"^tree: (\d+) provinces × (\d+) districts × (\d+) schools")
+COLOURS = {"sqlite": "#1f77b4", "postgres": "#d62728"}
+
+
+def _rows(paths: list[Path]) -> tuple[list[dict], dict]:
+    rows, machine = [], {}
+    for path in paths:
+        data = json.loads(path.read_text())
+        rows += data["rows"]
+        machine = machine or data.get("machine", {})
+    return rows, machine
+
+
+def history_points(rows: list[dict]) -> dict[str, list[tuple[int, float]]]:
+    out: dict[str, list[tuple[int, float]]] = {}
+    for r in rows:
+        m = STEPS.match(r["metric"].strip())
+        if r["scenario"] == "history" and m:
+            out.setdefault(r["db"], []).append((int(m.group(1).replace(",", "")), r["value"]))
+    return {db: sorted(points) for db, points in out.items()}
+
+
+def school_points(rows: list[dict]) -> dict[str, list[tuple[int, float]]]:
+    out: dict[str, list[tuple[int, float]]] = {}
+    schools, workers = 0, 1
+    for r in rows:  # in the order printed: a national round's tree and drain rows come before its per-message row
+        metric, db = r["metric"].strip(), r["db"]
+        if r["scenario"] == "province" and metric == "per started instance":
+            out.setdefault(db, []).append((60, r["value"]))  # Cẩm Phả's 60 starts, measured in the same database
+        elif r["scenario"] == "province" and metric == "per school (total / schools)":
+            out.setdefault(db, []).append((650, r["value"]))
+        elif r["scenario"] == "national" and metric.startswith("tree:"):
+            provinces, districts, per_district = map(int, TREE.match(metric).groups())
+            schools = provinces * districts * per_district
+        elif r["scenario"] == "national" and metric.startswith("fan-out 2/2: drain"):
+            workers = r["n"] or 1
+        elif r["scenario"] == "national" and metric.startswith("worker time per message"):
+            label = f"{db}, national, {workers} worker{'s' if workers > 1 else ''}"
+            out.setdefault(label, []).append((schools, r["value"]))
+    return {db: sorted(points) for db, points in out.items()}
+
+
+def plot(out: Path, paths: list[Path]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows, machine = _rows(paths)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for db, points in history_points(rows).items():
+        xs, ys = zip(*points, strict=True)
+        left.plot(xs, ys, "o-", color=COLOURS.get(db), label=db)
+    left.set(
+        xscale="log",
+        xlabel="steps already completed in the instance",
+        ylabel="one more step, ms (median)",
+        title="History does not cost",
+        ylim=(0, None),
+    )
+    left.legend()
+    left.grid(alpha=0.3)
+    for label, points in school_points(rows).items():
+        xs, ys = zip(*points, strict=True)
+        right.plot(xs, ys, "o-", color=COLOURS.get(label.split(",")[0]), label=label)
+    right.set(
+        xscale="log",
+        xlabel="schools reached by the fan-out",
+        ylabel="ms per school started",
+        title="Fan-out cost per school",
+        ylim=(0, None),
+    )
+    right.legend()
+    right.grid(alpha=0.3)
+    commit = machine.get("commit", "?")
+    fig.suptitle(f"Cascade benchmarks (bench/), commit {commit}, {machine.get('cpus', '?')} cores", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3:
+        raise SystemExit(__doc__)
+    plot(Path(sys.argv[1]), [Path(p) for p in sys.argv[2:]])
