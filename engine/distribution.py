@@ -4,16 +4,20 @@ records office and drafting section to file."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from engine.orgs import org_list
 from engine.ports import Org
 
 CITY_BODIES = ("office", "police", "people_committee")
 
 
-def default_distribution(issuer: Org, orgs: list[Org]) -> list[tuple[int, str]]:
-    by_id = {o.id: o for o in orgs}
+def default_distribution(issuer: Org, orgs: Iterable[Org]) -> list[tuple[int, str]]:
+    orgs = org_list(orgs)
+    by_id = orgs.by_id
     parent = by_id.get(issuer.parent_id) if issuer.parent_id else None
-    siblings = [o for o in orgs if o.parent_id == issuer.parent_id and o.id != issuer.id]
-    children = [o for o in orgs if o.parent_id == issuer.id]
+    siblings = [o for o in orgs.children(issuer.parent_id) if o.id != issuer.id]
+    children = orgs.children(issuer.id)
     out: list[tuple[int, str]] = []
 
     def add(org: Org | None, purpose: str) -> None:
@@ -22,8 +26,8 @@ def default_distribution(issuer: Org, orgs: list[Org]) -> list[tuple[int, str]]:
 
     if issuer.kind == "office":
         grand = by_id.get(parent.parent_id) if parent and parent.parent_id else None
-        for o in orgs:
-            if o.kind == "department" and grand and o.parent_id == grand.id:
+        for o in orgs.children(grand.id) if grand else ():
+            if o.kind == "department":
                 add(o, "bao_cao")  # Sở GDĐT
         for o in siblings:
             if o.kind == "people_committee":
@@ -46,9 +50,9 @@ def default_distribution(issuer: Org, orgs: list[Org]) -> list[tuple[int, str]]:
                 add(o, "bao_cao")
             elif o.kind == "police":
                 add(o, "phoi_hop")
-        for city in (o for o in orgs if parent and o.parent_id == parent.id and o.kind == "city"):
-            for o in orgs:
-                if o.parent_id == city.id and o.kind == "office" and (o.symbol or "").endswith("GDĐT"):
+        for city in (o for o in orgs.children(parent.id) if o.kind == "city") if parent else ():
+            for o in orgs.children(city.id):
+                if o.kind == "office" and (o.symbol or "").endswith("GDĐT"):
                     add(o, "thuc_hien")  # the city education offices
         for o in children:
             if o.kind == "school":

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -259,8 +260,8 @@ def _to_recipients(value: Any, context: Mapping[str, Any]) -> list[dict[str, Any
             raise _Invalid("bad_recipients") from None
     if not isinstance(value, (list, tuple)) or len(value) > MAX_RECIPIENTS:
         raise _Invalid("bad_recipients")
-    valid: Iterable[int] | None = context.get("valid_org_ids")
-    valid_set = set(valid) if valid is not None else None
+    valid = context.get("valid_org_ids")  # a set, or a mapping keyed by organisation id (kept as it is)
+    valid_set = valid if valid is None or isinstance(valid, (AbstractSet, Mapping)) else set(valid)
     out: list[dict[str, Any]] = []
     seen: set[int] = set()
     for item in value:

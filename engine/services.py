@@ -28,7 +28,7 @@ from engine.errors import (
 )
 from engine.forms import form_fields, validate_form
 from engine.incidents import CATEGORIES, SEVERITIES, validate_incident
-from engine.orgs import resolve_scope
+from engine.orgs import org_list, resolve_scope
 from engine.ports import (
     Actor,
     DefinitionRecord,
@@ -244,7 +244,7 @@ class Cascade:
         if spiff_task is None or not spiff_task.state == 16:  # READY
             raise TaskAlreadyCompletedError(task_id)
         clean = validate_form(
-            form_fields(spiff_task.task_spec), submitted, context={"valid_org_ids": {o.id for o in store.orgs()}}
+            form_fields(spiff_task.task_spec), submitted, context={"valid_org_ids": org_list(store.orgs()).by_id}
         )
         spiff_task.set_data(**clean)
         spiff_task.run()

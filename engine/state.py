@@ -67,6 +67,7 @@ class Snapshot:
     parts: dict[str, str] = field(default_factory=dict)  # key -> canonical json
     rows: dict[str, tuple[str, str]] = field(default_factory=dict)  # guid -> (props json, data hash)
     finished: dict[str, tuple] = field(default_factory=dict)  # guid -> (state, last_state_change, children)
+    stored_data: set[str] = field(default_factory=set)  # data hashes known to be in the store already
 
 
 _FINISHED = TaskState.COMPLETED | TaskState.CANCELLED | TaskState.ERROR
@@ -154,7 +155,9 @@ class StateCodec:
             if stored is None:
                 out.new_rows.add(guid)
             snapshot.rows[guid] = (props_text, digest)
-            out.data.setdefault(digest, data)
+            if digest not in snapshot.stored_data:  # blobs are content-addressed and never change
+                out.data.setdefault(digest, data)
+                snapshot.stored_data.add(digest)
 
     # -- restore ----------------------------------------------------------------------------------------
     def restore(self, spec, subprocess_specs, stored: StoredState, script_engine) -> tuple[BpmnWorkflow, Snapshot]:
@@ -180,6 +183,7 @@ class StateCodec:
         snapshot = Snapshot()
         snapshot.parts = {k: canonical_json(v) for k, v in stored.parts.items()}
         snapshot.rows = {r.guid: (canonical_json(r.props), r.data_hash) for r in stored.rows}
+        snapshot.stored_data = set(stored.data)
         for _key, sub in self._workflows(workflow):
             for task in sub.tasks.values():
                 if task.state & _FINISHED:

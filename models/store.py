@@ -30,6 +30,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import joinedload, scoped_session
 
+from engine.orgs import OrgList
 from engine.ports import (
     Actor,
     DefinitionRecord,
@@ -135,11 +136,11 @@ def task_record(t: HumanTask) -> HumanTaskRecord:
 
 
 class _OrgIndex(dict):
-    """Organisations by id, with the list built once (`all`)."""
+    """Organisations by id, with the list and its lookups built once (`all`, an engine.orgs.OrgList)."""
 
     def __init__(self, items):
         super().__init__(items)
-        self.all = list(self.values())
+        self.all = OrgList(self.values())
 
 
 class _OrgCache:
