@@ -19,12 +19,15 @@ COLOURS = {"sqlite": "#1f77b4", "postgres": "#d62728"}
 
 
 def _rows(paths: list[Path]) -> tuple[list[dict], dict]:
-    rows, machine = [], {}
+    rows, machine, commits = [], {}, []
     for path in paths:
         data = json.loads(path.read_text())
         rows += data["rows"]
         machine = machine or data.get("machine", {})
-    return rows, machine
+        commit = data.get("machine", {}).get("commit")
+        if commit and commit not in commits:
+            commits.append(commit)
+    return rows, dict(machine, commits=", ".join(commits) or "?")
 
 
 def history_points(rows: list[dict]) -> dict[str, list[tuple[int, float]]]:
@@ -78,7 +81,8 @@ def plot(out: Path, paths: list[Path]) -> None:
     left.grid(alpha=0.3)
     for label, points in school_points(rows).items():
         xs, ys = zip(*points, strict=True)
-        right.plot(xs, ys, "o-", color=COLOURS.get(label.split(",")[0]), label=label)
+        marker = "s" if "1 worker" in label else "^" if "workers" in label else "o-"
+        right.plot(xs, ys, marker, color=COLOURS.get(label.split(",")[0]), label=label, markersize=8)
     right.set(
         xscale="log",
         xlabel="schools reached by the fan-out",
@@ -88,8 +92,9 @@ def plot(out: Path, paths: list[Path]) -> None:
     )
     right.legend()
     right.grid(alpha=0.3)
-    commit = machine.get("commit", "?")
-    fig.suptitle(f"Cascade benchmarks (bench/), commit {commit}, {machine.get('cpus', '?')} cores", fontsize=10)
+    fig.suptitle(
+        f"Cascade benchmarks (bench/), commits {machine['commits']}, {machine.get('cpus', '?')} cores", fontsize=10
+    )
     fig.tight_layout()
     fig.savefig(out, dpi=110)
 
