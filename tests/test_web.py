@@ -166,3 +166,36 @@ def test_markup_in_form_values_is_shown_as_text_never_run(app, browser):
         assert payload not in html and "&lt;script&gt;alert(" in html
         assert "script-src 'self'" in page.headers["Content-Security-Policy"]
         assert page.headers["X-Frame-Options"] == "DENY"
+
+
+def test_inbox_rows_show_who_holds_each_task_its_due_date_and_lateness(app, browser):
+    """The list is built from plain rows (web/queries.inbox_rows): the claimed task names its holder, the other
+    reads "Chưa nhận"; due dates are dd/mm/yyyy; both turn "Quá hạn" once the clock passes them."""
+    import re
+    from datetime import datetime
+
+    from engine.clock import VN_TZ, clock
+    from tests.walk import user
+
+    with app.app_context():
+        cttt, first = start_office_plan(browser)
+        second = int(
+            cttt.post_form("/processes/start", {"process_key": "directive_plan"}).headers["Location"].split("/")[-1]
+        )
+        claimed, free = open_task("draft_plan", instance_id=first), open_task("draft_plan", instance_id=second)
+        assert cttt.post_form(f"/tasks/{claimed.id}/claim", {}, form_page=f"/tasks/{claimed.id}").status_code == 303
+
+        def row(html: str, task_id: int) -> str:
+            match = re.search(rf'<tr class="[^"]*">\s*<td><a href="/tasks/{task_id}">.*?</tr>', html, re.S)
+            assert match, f"task {task_id} not listed"
+            return match.group(0)
+
+        page = cttt.get("/").get_data(as_text=True)
+        due = claimed.due_at.astimezone(VN_TZ).strftime("%d/%m/%Y")  # P3D from 29/07/2022: 01/08/2022
+        assert due == "01/08/2022"
+        assert user("pgddt.cttt").full_name in row(page, claimed.id) and due in row(page, claimed.id)
+        assert "Chưa nhận" in row(page, free.id) and "Quá hạn" not in page
+
+        clock.freeze(datetime(2022, 8, 5, 9, 0, tzinfo=VN_TZ))
+        late = cttt.get("/").get_data(as_text=True)
+        assert 'class="overdue"' in row(late, claimed.id) and "Quá hạn" in row(late, free.id)
