@@ -3,6 +3,7 @@ case; row locks (SELECT … FOR UPDATE, SKIP LOCKED for workers) serialise work 
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date, datetime
 
@@ -21,6 +22,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     true,
     union_all,
     update,
@@ -245,6 +247,79 @@ _STATE = union_all(
         _PART.c.instance_id == bindparam("i")
     ),
 )
+# PostgreSQL: a step's whole state write in one statement, whatever it changed: new data blobs, parts and task
+# rows updated, inserted and deleted, each a data-modifying CTE fed by arrays (JSON travels as text). The sets
+# are disjoint (a row is new, changed or gone), so the CTEs never touch one row twice.
+_SAVE_STATE_PG = text(
+    """
+    WITH new_data AS (
+        INSERT INTO json_data (hash, data)
+        SELECT x.hash, CAST(x.data AS JSON)
+        FROM unnest(CAST(:data_hashes AS VARCHAR[]), CAST(:data_json AS TEXT[])) AS x(hash, data)
+        ON CONFLICT (hash) DO NOTHING
+    ), gone_parts AS (
+        DELETE FROM workflow_part WHERE instance_id = :i AND key = ANY(CAST(:gone_parts AS VARCHAR[]))
+    ), gone_rows AS (
+        DELETE FROM workflow_task WHERE instance_id = :i AND guid = ANY(CAST(:gone_rows AS VARCHAR[]))
+    ), changed_parts AS (
+        UPDATE workflow_part AS p SET props = CAST(x.props AS JSON)
+        FROM unnest(CAST(:part_keys AS VARCHAR[]), CAST(:part_props AS TEXT[])) AS x(key, props)
+        WHERE p.instance_id = :i AND p.key = x.key
+    ), new_parts AS (
+        INSERT INTO workflow_part (instance_id, key, props)
+        SELECT :i, x.key, CAST(x.props AS JSON)
+        FROM unnest(CAST(:new_part_keys AS VARCHAR[]), CAST(:new_part_props AS TEXT[])) AS x(key, props)
+    ), changed_rows AS (
+        UPDATE workflow_task AS t
+        SET props = CAST(x.props AS JSON), data_hash = x.data_hash, part_key = x.part_key
+        FROM unnest(
+            CAST(:row_guids AS VARCHAR[]), CAST(:row_props AS TEXT[]),
+            CAST(:row_hashes AS VARCHAR[]), CAST(:row_parts AS VARCHAR[])
+        ) AS x(guid, props, data_hash, part_key)
+        WHERE t.instance_id = :i AND t.guid = x.guid
+    )
+    INSERT INTO workflow_task (instance_id, guid, part_key, props, data_hash)
+    SELECT :i, x.guid, x.part_key, CAST(x.props AS JSON), x.data_hash
+    FROM unnest(
+        CAST(:new_row_guids AS VARCHAR[]), CAST(:new_row_parts AS VARCHAR[]),
+        CAST(:new_row_props AS TEXT[]), CAST(:new_row_hashes AS VARCHAR[])
+    ) AS x(guid, part_key, props, data_hash)
+    """
+)
+
+
+def _save_state_params(instance_id: int, changes: StateChanges) -> dict:
+    dumps = json.dumps
+    params: dict = {
+        "i": instance_id,
+        "data_hashes": list(changes.data),
+        "data_json": [dumps(d) for d in changes.data.values()],
+        "gone_parts": list(changes.deleted_parts),
+        "gone_rows": list(changes.deleted_rows),
+    }
+    parts = [(k, p) for k, p in changes.parts.items() if k not in changes.new_parts]
+    new_parts = [(k, p) for k, p in changes.parts.items() if k in changes.new_parts]
+    params.update(
+        part_keys=[k for k, _ in parts],
+        part_props=[dumps(p) for _, p in parts],
+        new_part_keys=[k for k, _ in new_parts],
+        new_part_props=[dumps(p) for _, p in new_parts],
+    )
+    rows = [r for r in changes.rows if r.guid not in changes.new_rows]
+    new_rows = [r for r in changes.rows if r.guid in changes.new_rows]
+    params.update(
+        row_guids=[r.guid for r in rows],
+        row_props=[dumps(r.props) for r in rows],
+        row_hashes=[r.data_hash for r in rows],
+        row_parts=[r.part_key for r in rows],
+        new_row_guids=[r.guid for r in new_rows],
+        new_row_parts=[r.part_key for r in new_rows],
+        new_row_props=[dumps(r.props) for r in new_rows],
+        new_row_hashes=[r.data_hash for r in new_rows],
+    )
+    return params
+
+
 _UPDATE_PART = (
     update(_PART)
     .where(_PART.c.instance_id == bindparam("i"), _PART.c.key == bindparam("k"))
@@ -642,6 +717,11 @@ class SqlStore:
         return StoredState(parts=parts, rows=rows, data=data)
 
     def save_state(self, instance_id: int, changes: StateChanges) -> None:
+        if changes.empty and not changes.data:
+            return
+        if self._pg:
+            self.session.execute(_SAVE_STATE_PG, _save_state_params(instance_id, changes))
+            return
         s = self.session
         if changes.data:
             s.execute(_INSERT_DATA[self._pg], [{"hash": h, "data": d} for h, d in changes.data.items()])

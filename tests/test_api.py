@@ -127,11 +127,12 @@ def test_completing_a_task_costs_a_fixed_handful_of_statements(app):
                 returned = list(statements)
         finally:
             event.remove(db.engine, "before_cursor_execute", count)
-        # 1 token, 1 lock (with the open tasks), 1 state, 1 close, 1 audit, state writes (data, parts, rows: 3 when
-        # only updates, 5 when the loop back adds rows), 1 new task with its inbox rows, 1 summary. SQLite: + the
-        # lock bump, and the candidates' close and insert as statements of their own (no data-modifying CTEs).
-        extra = 3 if db.engine.dialect.name == "sqlite" else 0
-        assert len(drafted) <= 10 + extra, "\n".join(drafted)
-        assert len(returned) <= 12 + extra, "\n".join(returned)
+        # PostgreSQL: 1 token, 1 lock (with the open tasks), 1 state, 1 close (with the inbox rows), 1 audit, 1 state
+        # write (data, parts, rows, whatever changed), 1 new task with its inbox rows, 1 summary. SQLite has no
+        # data-modifying CTEs: + the lock bump, the inbox rows' close and insert, and the state write as 3–5
+        # statements (5 when the loop back adds rows).
+        drafted_limit, returned_limit = (13, 15) if db.engine.dialect.name == "sqlite" else (8, 8)
+        assert len(drafted) <= drafted_limit, "\n".join(drafted)
+        assert len(returned) <= returned_limit, "\n".join(returned)
         assert not any("FROM message" in s for s in drafted + returned)
         assert open_task("draft_plan", instance_id=instance_id).status == "open"  # returned for redrafting
