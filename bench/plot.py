@@ -59,6 +59,12 @@ def school_points(rows: list[dict]) -> dict[str, list[tuple[int, float]]]:
     return {db: sorted(points) for db, points in out.items()}
 
 
+def _finish(ax, xlabel: str, ylabel: str, title: str) -> None:
+    ax.set(xscale="log", xlabel=xlabel, ylabel=ylabel, title=title, ylim=(0, None))
+    ax.legend()
+    ax.grid(alpha=0.3)
+
+
 def plot(out: Path, paths: list[Path]) -> None:
     import matplotlib
 
@@ -70,28 +76,12 @@ def plot(out: Path, paths: list[Path]) -> None:
     for db, points in history_points(rows).items():
         xs, ys = zip(*points, strict=True)
         left.plot(xs, ys, "o-", color=COLOURS.get(db), label=db)
-    left.set(
-        xscale="log",
-        xlabel="steps already completed in the instance",
-        ylabel="one more step, ms (median)",
-        title="History does not cost",
-        ylim=(0, None),
-    )
-    left.legend()
-    left.grid(alpha=0.3)
+    _finish(left, "steps already completed in the instance", "one more step, ms (median)", "History does not cost")
     for label, points in school_points(rows).items():
         xs, ys = zip(*points, strict=True)
         marker = "s" if "1 worker" in label else "^" if "workers" in label else "o-"
         right.plot(xs, ys, marker, color=COLOURS.get(label.split(",")[0]), label=label, markersize=8)
-    right.set(
-        xscale="log",
-        xlabel="schools reached by the fan-out",
-        ylabel="ms per school started",
-        title="Fan-out cost per school",
-        ylim=(0, None),
-    )
-    right.legend()
-    right.grid(alpha=0.3)
+    _finish(right, "schools reached by the fan-out", "ms per school started", "Fan-out cost per school")
     fig.suptitle(
         f"Cascade benchmarks (bench/), commits {machine['commits']}, {machine.get('cpus', '?')} cores", fontsize=10
     )
