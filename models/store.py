@@ -249,7 +249,9 @@ _STATE = union_all(
 )
 # PostgreSQL: a step's whole state write in one statement, whatever it changed: new data blobs, parts and task
 # rows updated, inserted and deleted, each a data-modifying CTE fed by arrays (JSON travels as text). The sets
-# are disjoint (a row is new, changed or gone), so the CTEs never touch one row twice.
+# are disjoint (a row is new, changed or gone), so the CTEs never touch one row twice. Updates find their rows
+# by (instance, key/guid = ANY(array)) on the unique index, never by a join: a join's plan depends on row
+# estimates, and a plan cached while the table was small turned into a scan of all task rows once it was not.
 _SAVE_STATE_PG = text(
     """
     WITH new_data AS (
@@ -262,21 +264,28 @@ _SAVE_STATE_PG = text(
     ), gone_rows AS (
         DELETE FROM workflow_task WHERE instance_id = :i AND guid = ANY(CAST(:gone_rows AS VARCHAR[]))
     ), changed_parts AS (
-        UPDATE workflow_part AS p SET props = CAST(x.props AS JSON)
-        FROM unnest(CAST(:part_keys AS VARCHAR[]), CAST(:part_props AS TEXT[])) AS x(key, props)
-        WHERE p.instance_id = :i AND p.key = x.key
+        UPDATE workflow_part AS p
+        SET props = (
+            SELECT CAST(x.props AS JSON)
+            FROM unnest(CAST(:part_keys AS VARCHAR[]), CAST(:part_props AS TEXT[])) AS x(key, props)
+            WHERE x.key = p.key
+        )
+        WHERE p.instance_id = :i AND p.key = ANY(CAST(:part_keys AS VARCHAR[]))
     ), new_parts AS (
         INSERT INTO workflow_part (instance_id, key, props)
         SELECT :i, x.key, CAST(x.props AS JSON)
         FROM unnest(CAST(:new_part_keys AS VARCHAR[]), CAST(:new_part_props AS TEXT[])) AS x(key, props)
     ), changed_rows AS (
         UPDATE workflow_task AS t
-        SET props = CAST(x.props AS JSON), data_hash = x.data_hash, part_key = x.part_key
-        FROM unnest(
-            CAST(:row_guids AS VARCHAR[]), CAST(:row_props AS TEXT[]),
-            CAST(:row_hashes AS VARCHAR[]), CAST(:row_parts AS VARCHAR[])
-        ) AS x(guid, props, data_hash, part_key)
-        WHERE t.instance_id = :i AND t.guid = x.guid
+        SET (props, data_hash, part_key) = (
+            SELECT CAST(x.props AS JSON), x.data_hash, x.part_key
+            FROM unnest(
+                CAST(:row_guids AS VARCHAR[]), CAST(:row_props AS TEXT[]),
+                CAST(:row_hashes AS VARCHAR[]), CAST(:row_parts AS VARCHAR[])
+            ) AS x(guid, props, data_hash, part_key)
+            WHERE x.guid = t.guid
+        )
+        WHERE t.instance_id = :i AND t.guid = ANY(CAST(:row_guids AS VARCHAR[]))
     )
     INSERT INTO workflow_task (instance_id, guid, part_key, props, data_hash)
     SELECT :i, x.guid, x.part_key, CAST(x.props AS JSON), x.data_hash
