@@ -106,7 +106,8 @@ def definition_record(d: ProcessDefinition) -> DefinitionRecord:
     )
 
 
-def instance_record(i: ProcessInstance) -> InstanceRecord:
+def instance_record(i) -> InstanceRecord:
+    """From a ProcessInstance or a Core row of its columns (attribute access alike)."""
     return InstanceRecord(
         id=i.id,
         definition_id=i.definition_id,
@@ -447,20 +448,6 @@ def _message_record(m) -> MessageRecord:
     )
 
 
-def _instance_from_row(r) -> InstanceRecord:
-    return InstanceRecord(
-        id=r.id,
-        definition_id=r.definition_id,
-        process_key=r.process_key,
-        org_id=r.org_id,
-        status=r.status,
-        directive_id=r.directive_id,
-        sender_org_id=r.sender_org_id,
-        parent_instance_id=r.parent_instance_id,
-        title=r.title,
-    )
-
-
 def _tasks_from_rows(rows, prefix: str = "") -> dict[int, HumanTaskRecord]:
     """Rows of task columns (named with `prefix`) and one candidate each, folded into one record per task."""
     names = [prefix + c.name for c in _TASK_COLUMNS]
@@ -713,7 +700,7 @@ class SqlStore:
         facts._summaries[row.id] = row.summary
         facts._sha[row.definition_id] = row.definition_sha256
         facts._org_generation = row.org_generation or 0
-        return _instance_from_row(row)
+        return instance_record(row)
 
     def load_state(self, instance_id: int) -> StoredState:
         parts, rows, data = {}, [], {}
