@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from engine.clock import VN_TZ, clock
@@ -59,6 +60,26 @@ def open_group(page, group_id: str) -> None:  # noqa: F811
         group.locator(".bio-properties-panel-group-header").click()
 
 
+def set_role(page, element_id: str, role: str, checked: bool) -> None:  # noqa: F811
+    """Click a role's box, then wait for the diagram and the box to agree.
+
+    Not `page.uncheck`: @bpmn-io/properties-panel 3.55's Checkbox keeps `event.target.value` ("on") as its
+    local state after a change, so an unchecked box renders checked for one frame until its effect catches up
+    with the model; Playwright's uncheck looks in that frame and fails under load."""
+    box = page.locator(f"#bio-properties-panel-cascadeRole-{role}")
+    assert box.is_checked() != checked
+    box.click()
+    page.wait_for_function(
+        """([id, role, checked]) => {
+            const groups = window.cascadeModeler.get('elementRegistry').get(id)
+                .businessObject.get('camunda:candidateGroups') || '';
+            return groups.split(',').map(g => g.trim()).includes(role) === checked;
+        }""",
+        arg=[element_id, role, checked],
+    )
+    expect(box).to_be_checked(checked=checked)
+
+
 def test_admin_redraws_school_plan_and_deploys_in_the_browser(live_server, page, sqlite_app):  # noqa: F811
     base = live_server
     clock.freeze(datetime(2022, 8, 3, 8, 0, tzinfo=VN_TZ))
@@ -78,8 +99,8 @@ def test_admin_redraws_school_plan_and_deploys_in_the_browser(live_server, page,
     select_element(page, "draft_school_plan")
     page.wait_for_selector('[data-group-id="group-CascadeRoles"]')
     open_group(page, "CascadeRoles")
-    page.uncheck("#bio-properties-panel-cascadeRole-staff")
-    page.check("#bio-properties-panel-cascadeRole-principal")
+    set_role(page, "draft_school_plan", "staff", False)
+    set_role(page, "draft_school_plan", "principal", True)
     open_group(page, "CamundaPlatform__UserAssignment")
     assert page.input_value("#bio-properties-panel-candidateGroups") == "principal"
     page.fill("#bio-properties-panel-dueDate", "P5D")
