@@ -42,6 +42,7 @@ from engine.ports import (
 )
 from engine.runtime import SERIALIZER_VERSION, LiveInstance, Runtime, ServiceCall, StepResult, end_of_day
 from engine.validation import validate_definition
+from engine.warm import WarmInstances, new_stamp
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +88,9 @@ class _DeliveryMemo:
 class Cascade:
     """The engine's public face: use cases over a Runtime, given a Store per call."""
 
-    def __init__(self, runtime: Runtime | None = None):
+    def __init__(self, runtime: Runtime | None = None, warm_instances: int = 256):
         self.runtime = runtime or Runtime()
+        self.warm = WarmInstances(warm_instances)
 
     # ---------------------------------------------------------------------------------- definitions ----
     def deploy(
@@ -239,7 +241,7 @@ class Cascade:
             raise TaskAlreadyCompletedError(task_id)
         if not can_act_on_task(actor, task):
             raise NotAllowedError("not your task")
-        live = self._load(store, instance)
+        live = self._load(store, instance, locked=True)
         spiff_task = live.task(task.guid)
         if spiff_task is None or not spiff_task.state == 16:  # READY
             raise TaskAlreadyCompletedError(task_id)
@@ -436,7 +438,7 @@ class Cascade:
         target = store.lock_instance(directive.issuing_instance_id)
         if target.status != "running":
             return target.id  # the issuer has closed its follow-up: the response is recorded on the directive
-        live = self._load(store, target)
+        live = self._load(store, target, locked=True)
         try:
             self.runtime.send(live, message.name, payload)
         except WorkflowException:
@@ -453,7 +455,7 @@ class Cascade:
             payload.update(filed_count=filed, expected_count=expected)
         if target.status != "running":
             return target.id  # the office compiled already (deadline passed): the report is on record
-        live = self._load(store, target)
+        live = self._load(store, target, locked=True)
         try:
             self.runtime.send(live, message.name, payload)
         except WorkflowException:
@@ -466,7 +468,7 @@ class Cascade:
         existing = store.find_instance(org.id, message.directive_id) if message.directive_id else None
         if existing is not None:
             target = store.lock_instance(existing)
-            live = self._load(store, target)
+            live = self._load(store, target, locked=True)
             self.runtime.send(live, message.name, payload)
             self._advance_and_save(store, target, live)
             return target.id
@@ -511,7 +513,7 @@ class Cascade:
                 store.sync_timers(instance_id, {})
                 store.commit()
                 continue
-            live = self._load(store, instance)
+            live = self._load(store, instance, locked=True)
             self.runtime.refresh_timers(live)
             self._advance_and_save(store, instance, live)
             store.audit(Actor.system(), "timer.fire", instance_id=instance_id, at=clock.now())
@@ -520,12 +522,24 @@ class Cascade:
         return fired
 
     # ---------------------------------------------------------------------------------- internals ------
-    def _load(self, store: Store, instance: InstanceRecord) -> LiveInstance:
+    def _load(self, store: Store, instance: InstanceRecord, *, locked: bool = False) -> LiveInstance:
+        """The instance's workflow. Under its lock, the one this process saved last if that is still the
+        stored state (engine.warm); otherwise rebuilt from the stored rows."""
+        if locked:
+            live = self.warm.take(instance.id, instance.state_stamp, instance.definition_id)
+            if live is not None:
+                return live
         return self.runtime.load(store.definition(instance.definition_id), store.load_state(instance.id))
 
     def _advance_and_save(self, store: Store, instance: InstanceRecord, live: LiveInstance) -> StepResult:
         result = self.runtime.advance(live, lambda call: self._service(store, instance, call))
-        store.save_state(instance.id, self.runtime.codec.changes(live.workflow, live.snapshot))
+        changes = self.runtime.codec.changes(live.workflow, live.snapshot)
+        stamp, summary = instance.state_stamp, {"current": result.current_steps}
+        if stamp is None or not changes.unchanged:
+            stamp = new_stamp()
+            store.save_state(instance.id, changes, stamp, summary)
+        else:
+            store.set_instance_summary(instance.id, summary)
         self._sync_inbox(store, instance, result)
         if result.timers != live.timers:  # timer rows mirror the waiting timers as of the last save
             store.sync_timers(instance.id, result.timers)
@@ -541,9 +555,11 @@ class Cascade:
                 for name, payload in result.messages
             ]
         )
-        store.set_instance_summary(instance.id, {"current": result.current_steps})
         if result.completed:
             store.finish_instance(instance.id, "completed", clock.now())
+        else:
+            live.timers = result.timers  # as stored now
+            store.after_commit(lambda: self.warm.put(instance.id, stamp, live))
         return result
 
     def _sync_inbox(self, store: Store, instance: InstanceRecord, result: StepResult) -> None:

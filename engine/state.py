@@ -59,6 +59,10 @@ class StateChanges:
     def empty(self) -> bool:
         return not (self.parts or self.deleted_parts or self.rows or self.deleted_rows)
 
+    @property
+    def unchanged(self) -> bool:
+        return self.empty and not self.data
+
 
 @dataclass
 class Snapshot:

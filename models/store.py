@@ -15,6 +15,7 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    event,
     false,
     func,
     insert,
@@ -30,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
-from sqlalchemy.orm import joinedload, scoped_session
+from sqlalchemy.orm import Session, joinedload, scoped_session
 
 from engine.orgs import OrgList
 from engine.ports import (
@@ -118,6 +119,7 @@ def instance_record(i) -> InstanceRecord:
         sender_org_id=i.sender_org_id,
         parent_instance_id=i.parent_instance_id,
         title=i.title,
+        state_stamp=i.state_stamp,
     )
 
 
@@ -255,7 +257,12 @@ _STATE = union_all(
 # estimates, and a plan cached while the table was small turned into a scan of all task rows once it was not.
 _SAVE_STATE_PG = text(
     """
-    WITH new_data AS (
+    WITH stamped AS (
+        UPDATE process_instance
+        SET state_stamp = :stamp,
+            summary = CASE WHEN :new_summary THEN CAST(:summary AS JSON) ELSE summary END
+        WHERE id = :i
+    ), new_data AS (
         INSERT INTO json_data (hash, data)
         SELECT x.hash, CAST(x.data AS JSON)
         FROM unnest(CAST(:data_hashes AS VARCHAR[]), CAST(:data_json AS TEXT[])) AS x(hash, data)
@@ -298,10 +305,13 @@ _SAVE_STATE_PG = text(
 )
 
 
-def _save_state_params(instance_id: int, changes: StateChanges) -> dict:
+def _save_state_params(instance_id: int, changes: StateChanges, stamp: int, summary: dict | None) -> dict:
     dumps = json.dumps
     params: dict = {
         "i": instance_id,
+        "stamp": stamp,
+        "new_summary": summary is not None,
+        "summary": dumps(summary) if summary is not None else None,
         "data_hashes": list(changes.data),
         "data_json": [dumps(d) for d in changes.data.values()],
         "gone_parts": list(changes.deleted_parts),
@@ -386,6 +396,10 @@ def _insert_task_with_candidates():
 _INSERT_TASK_WITH_CANDIDATES = _insert_task_with_candidates()
 _INSERT_AUDIT = insert(AuditEvent.__table__)
 _INSERT_INSTANCE = insert(_PI).returning(_PI.c.id)
+_SET_STAMP = update(_PI).where(_PI.c.id == bindparam("i")).values(state_stamp=bindparam("stamp"))
+_SET_STAMP_AND_SUMMARY = (
+    update(_PI).where(_PI.c.id == bindparam("i")).values(state_stamp=bindparam("stamp"), summary=bindparam("summary"))
+)
 _SET_SUMMARY = update(_PI).where(_PI.c.id == bindparam("i")).values(summary=bindparam("summary"))
 _FINISH = update(_PI).where(_PI.c.id == bindparam("i")).values(status=bindparam("status"), completed_at=bindparam("at"))
 
@@ -434,6 +448,22 @@ _USER_WITH_ROLES = (
     .outerjoin(_ROLE, _ROLE.c.user_id == _USER.c.id)
     .where(_USER.c.id == bindparam("u"))
 )
+
+
+_UNREAD = object()  # a summary this transaction has not read
+_AFTER_COMMIT = "cascade_after_commit"  # session.info key: callbacks waiting for this transaction's commit
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session) -> None:
+    for callback in session.info.pop(_AFTER_COMMIT, ()):
+        callback()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_after_commit(session, transaction) -> None:
+    if transaction.parent is None:  # the outermost transaction ended without its commit: rolled back or closed
+        session.info.pop(_AFTER_COMMIT, None)
 
 
 def _message_record(m) -> MessageRecord:
@@ -507,6 +537,10 @@ class SqlStore:
 
     def rollback(self) -> None:
         self.session.rollback()
+
+    def after_commit(self, callback) -> None:
+        """Run `callback` once the current transaction has committed; forget it if it rolls back."""
+        self.session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
     # organisations and people ------------------------------------------------------------------------
     def orgs(self) -> list[Org]:
@@ -712,15 +746,23 @@ class SqlStore:
                 parts[key] = props
         return StoredState(parts=parts, rows=rows, data=data)
 
-    def save_state(self, instance_id: int, changes: StateChanges) -> None:
-        if changes.empty and not changes.data:
-            return
+    def save_state(self, instance_id: int, changes: StateChanges, stamp: int, summary: dict | None = None) -> None:
+        """Write what a step changed, the instance's new state stamp and, if it changed, its summary."""
+        facts = self._facts()
+        if summary is not None and facts._summaries.get(instance_id, _UNREAD) == summary:
+            summary = None  # read under this transaction's lock: nothing to write
+        if summary is not None:
+            facts._summaries[instance_id] = summary
         if self._pg:
-            self.session.execute(_SAVE_STATE_PG, _save_state_params(instance_id, changes))
+            self.session.execute(_SAVE_STATE_PG, _save_state_params(instance_id, changes, stamp, summary))
             return
         s = self.session
+        if summary is None:
+            self.session.execute(_SET_STAMP, {"i": instance_id, "stamp": stamp})
+        else:
+            self.session.execute(_SET_STAMP_AND_SUMMARY, {"i": instance_id, "stamp": stamp, "summary": summary})
         if changes.data:
-            s.execute(_INSERT_DATA[self._pg], [{"hash": h, "data": d} for h, d in changes.data.items()])
+            self.session.execute(_INSERT_DATA[self._pg], [{"hash": h, "data": d} for h, d in changes.data.items()])
         if changes.deleted_parts:
             s.execute(
                 delete(WorkflowPart).where(
@@ -741,7 +783,7 @@ class SqlStore:
             else:
                 part_updates.append({"i": instance_id, "k": k, "p": props})
         if part_updates:
-            s.execute(_UPDATE_PART, part_updates)
+            self.session.execute(_UPDATE_PART, part_updates)
         if part_inserts:
             s.execute(insert(_PART), part_inserts)
         row_updates, row_inserts = [], []
@@ -761,7 +803,7 @@ class SqlStore:
                     {"i": instance_id, "g": r.guid, "props": r.props, "data_hash": r.data_hash, "part_key": r.part_key}
                 )
         if row_updates:
-            s.execute(_UPDATE_ROW, row_updates)
+            self.session.execute(_UPDATE_ROW, row_updates)
         if row_inserts:
             s.execute(insert(_ROW), row_inserts)
 
@@ -769,7 +811,7 @@ class SqlStore:
         self.session.execute(_FINISH, {"i": instance_id, "status": status, "at": at})
 
     def set_instance_summary(self, instance_id: int, summary: dict) -> None:
-        if self._facts()._summaries.get(instance_id) == summary:
+        if self._facts()._summaries.get(instance_id, _UNREAD) == summary:
             return  # read under this transaction's lock: nothing to write
         self.session.execute(_SET_SUMMARY, {"i": instance_id, "summary": summary})
         self._summaries[instance_id] = summary

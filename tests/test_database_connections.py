@@ -81,3 +81,29 @@ def test_a_busy_connection_killed_under_it_fails_one_request_and_the_pool_recove
         assert status == 500
         assert client.get("/api/tasks", headers=token).status_code == 200
     assert _pooled_backend(app) != dead
+
+
+def test_sqlite_writers_commit_while_a_reader_holds_its_snapshot(sqlite_app):
+    """The embedded database runs in write-ahead-log mode, still synchronous=FULL: a web request reading a long
+    page does not make a worker's commit wait (in the rollback-journal mode a commit needs every reader gone)."""
+    import sqlite3
+
+    with sqlite_app.app_context():
+        path = db.engine.url.database
+        assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert db.session.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL: each commit is on disk
+        db.session.rollback()
+    reader = sqlite3.connect(path, timeout=0.2, isolation_level=None)
+    writer = sqlite3.connect(path, timeout=0.2, isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        before = reader.execute("SELECT count(*) FROM audit_event").fetchone()[0]
+        writer.execute(
+            "INSERT INTO audit_event (at, action, detail) VALUES ('2022-07-29 01:00:00', 'test.wal', '{}')"
+        )  # autocommit: must not wait for the reader
+        assert reader.execute("SELECT count(*) FROM audit_event").fetchone()[0] == before  # its snapshot holds
+        reader.execute("COMMIT")
+        assert reader.execute("SELECT count(*) FROM audit_event").fetchone()[0] == before + 1
+    finally:
+        reader.close()
+        writer.close()

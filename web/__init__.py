@@ -11,7 +11,7 @@ from flask_login import current_user
 from engine.clock import clock
 from engine.services import Cascade
 from models import db
-from models.base import ping_when_idle
+from models.base import ping_when_idle, sqlite_write_ahead_log
 from web.config import ROOT, Config, finalize
 from web.extensions import babel, csrf, limiter, login_manager, migrate
 
@@ -33,9 +33,12 @@ def create_app(config: dict | None = None) -> Flask:
     finalize(app.config)
 
     db.init_app(app)
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        with app.app_context():
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    with app.app_context():
+        if not uri.startswith("sqlite"):
             ping_when_idle(db.engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
+        elif ":memory:" not in uri and uri != "sqlite://":
+            sqlite_write_ahead_log(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -47,7 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     if app.config.get("CLOCK_START"):
         clock.start_at(datetime.fromisoformat(app.config["CLOCK_START"]))
-    app.extensions["cascade"] = Cascade()
+    app.extensions["cascade"] = Cascade(warm_instances=app.config["WARM_INSTANCES"])
 
     from web import api, auth, documents, downloads, errors, inbox, incidents, modeller, processes, reports, tt124
     from web.cli import register_cli
