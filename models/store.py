@@ -528,6 +528,15 @@ class SqlStore:
             self._org_generation = None
         return self
 
+    def _exec(self, statement, params=None):
+        """A prebuilt Core statement on this transaction's connection. `session.execute` would add the ORM's
+        per-statement work (about 50 µs on PostgreSQL) that Core statements do not need; pending ORM changes
+        are flushed first, as its autoflush would."""
+        session = self.session
+        if session.new or session.dirty or session.deleted:
+            session.flush()
+        return session.connection().execute(statement, params)
+
     def _for_update(self, stmt, skip_locked: bool = False):
         return stmt.with_for_update(skip_locked=skip_locked) if self._pg else stmt
 
@@ -708,8 +717,8 @@ class SqlStore:
     def lock_instance(self, instance_id: int) -> InstanceRecord:
         """Hold the instance until commit (PostgreSQL: its row lock; SQLite: the database's write lock)."""
         if not self._pg:
-            self.session.execute(_BUMP_BY_ID, {"i": instance_id})
-        row = self.session.execute(_LOCK_BY_ID[self._pg], {"i": instance_id}).first()
+            self._exec(_BUMP_BY_ID, {"i": instance_id})
+        row = self._exec(_LOCK_BY_ID[self._pg], {"i": instance_id}).first()
         if row is None:
             raise LookupError(f"instance {instance_id}")
         return self._hold(row)
@@ -718,8 +727,8 @@ class SqlStore:
         """Lock the instance a task belongs to, then read the task (whatever its status) and the instance's
         open tasks, which stay known to this transaction. None when there is no such task."""
         if not self._pg:
-            self.session.execute(_BUMP_BY_TASK, {"t": task_id})
-        rows = self.session.execute(_LOCK_TASK[self._pg], {"t": task_id}).all()
+            self._exec(_BUMP_BY_TASK, {"t": task_id})
+        rows = self._exec(_LOCK_TASK[self._pg], {"t": task_id}).all()
         if not rows:
             return None
         instance = self._hold(rows[0])
@@ -738,7 +747,7 @@ class SqlStore:
 
     def load_state(self, instance_id: int) -> StoredState:
         parts, rows, data = {}, [], {}
-        for kind, key, part_key, props, digest, task_data in self.session.execute(_STATE, {"i": instance_id}):
+        for kind, key, part_key, props, digest, task_data in self._exec(_STATE, {"i": instance_id}):
             if kind == "r":
                 rows.append(TaskRow(key, part_key, props, digest))
                 data[digest] = task_data
@@ -754,15 +763,15 @@ class SqlStore:
         if summary is not None:
             facts._summaries[instance_id] = summary
         if self._pg:
-            self.session.execute(_SAVE_STATE_PG, _save_state_params(instance_id, changes, stamp, summary))
+            self._exec(_SAVE_STATE_PG, _save_state_params(instance_id, changes, stamp, summary))
             return
         s = self.session
         if summary is None:
-            self.session.execute(_SET_STAMP, {"i": instance_id, "stamp": stamp})
+            self._exec(_SET_STAMP, {"i": instance_id, "stamp": stamp})
         else:
-            self.session.execute(_SET_STAMP_AND_SUMMARY, {"i": instance_id, "stamp": stamp, "summary": summary})
+            self._exec(_SET_STAMP_AND_SUMMARY, {"i": instance_id, "stamp": stamp, "summary": summary})
         if changes.data:
-            self.session.execute(_INSERT_DATA[self._pg], [{"hash": h, "data": d} for h, d in changes.data.items()])
+            self._exec(_INSERT_DATA[self._pg], [{"hash": h, "data": d} for h, d in changes.data.items()])
         if changes.deleted_parts:
             s.execute(
                 delete(WorkflowPart).where(
@@ -783,7 +792,7 @@ class SqlStore:
             else:
                 part_updates.append({"i": instance_id, "k": k, "p": props})
         if part_updates:
-            self.session.execute(_UPDATE_PART, part_updates)
+            self._exec(_UPDATE_PART, part_updates)
         if part_inserts:
             s.execute(insert(_PART), part_inserts)
         row_updates, row_inserts = [], []
@@ -803,17 +812,17 @@ class SqlStore:
                     {"i": instance_id, "g": r.guid, "props": r.props, "data_hash": r.data_hash, "part_key": r.part_key}
                 )
         if row_updates:
-            self.session.execute(_UPDATE_ROW, row_updates)
+            self._exec(_UPDATE_ROW, row_updates)
         if row_inserts:
             s.execute(insert(_ROW), row_inserts)
 
     def finish_instance(self, instance_id: int, status: str, at: datetime) -> None:
-        self.session.execute(_FINISH, {"i": instance_id, "status": status, "at": at})
+        self._exec(_FINISH, {"i": instance_id, "status": status, "at": at})
 
     def set_instance_summary(self, instance_id: int, summary: dict) -> None:
         if self._facts()._summaries.get(instance_id, _UNREAD) == summary:
             return  # read under this transaction's lock: nothing to write
-        self.session.execute(_SET_SUMMARY, {"i": instance_id, "summary": summary})
+        self._exec(_SET_SUMMARY, {"i": instance_id, "summary": summary})
         self._summaries[instance_id] = summary
 
     def find_instance(self, org_id: int, directive_id: int, process_key: str | None = None) -> int | None:
@@ -845,7 +854,7 @@ class SqlStore:
         facts = self._facts()
         known = facts._open.get(instance_id)
         if known is None:
-            known = _tasks_from_rows(self.session.execute(_OPEN_TASKS, {"i": instance_id}))
+            known = _tasks_from_rows(self._exec(_OPEN_TASKS, {"i": instance_id}))
             if instance_id in facts._locked:  # no one else can change them until this transaction ends
                 facts._open[instance_id] = known
         return list(known.values())
@@ -866,7 +875,7 @@ class SqlStore:
         }
         if self._pg:
             rows = self._candidate_rows(task.candidates, task.candidate_users)
-            task_id = self.session.execute(
+            task_id = self._exec(
                 _INSERT_TASK_WITH_CANDIDATES,
                 {
                     **values,
@@ -877,7 +886,7 @@ class SqlStore:
                 },
             ).scalar_one()
         else:
-            task_id = self.session.execute(_INSERT_TASK, values).scalar_one()
+            task_id = self._exec(_INSERT_TASK, values).scalar_one()
             rows = self._add_candidates(task_id, task.candidates, task.candidate_users, task.due_at, at, claimed=False)
         known = self._facts()._open.get(instance_id)
         if known is not None:
@@ -902,7 +911,7 @@ class SqlStore:
         rows = self._candidate_rows(candidates, candidate_users)
         if rows:
             common = {"human_task_id": task_id, "is_open": True, "claimed": claimed, "due_at": due_at}
-            self.session.execute(_INSERT_CANDIDATES, [{**common, "created_at": created_at, **row} for row in rows])
+            self._exec(_INSERT_CANDIDATES, [{**common, "created_at": created_at, **row} for row in rows])
         return rows
 
     def _candidate_rows(self, candidates, candidate_users) -> list[dict]:
@@ -915,10 +924,10 @@ class SqlStore:
     def close_human_task(self, task_id: int, status: str, by_user: int | None, at: datetime) -> None:
         params = {"t": task_id, "status": status, "at": at, "by": by_user}
         if self._pg:
-            self.session.execute(_CLOSE_TASK_AND_CANDIDATES, params)
+            self._exec(_CLOSE_TASK_AND_CANDIDATES, params)
         else:
-            self.session.execute(_CLOSE_TASK, params)
-            self.session.execute(_CLOSE_CANDIDATES, {"t": task_id})
+            self._exec(_CLOSE_TASK, params)
+            self._exec(_CLOSE_CANDIDATES, {"t": task_id})
         for known in self._facts()._open.values():
             known.pop(task_id, None)
 
@@ -1007,12 +1016,12 @@ class SqlStore:
             for m in messages
         ]
         if len(rows) == 1:
-            return [self.session.execute(_INSERT_MESSAGE, rows[0]).scalar_one()]
+            return [self._exec(_INSERT_MESSAGE, rows[0]).scalar_one()]
         return list(self.session.scalars(_INSERT_MESSAGE, rows, execution_options={"sort_by_parameter_order": True}))
 
     def claim_pending_messages(self, limit: int) -> list[MessageRecord]:
         """The oldest pending messages, locked; other workers skip them."""
-        return [_message_record(m) for m in self.session.execute(_CLAIM_MESSAGES[self._pg], {"n": limit})]
+        return [_message_record(m) for m in self._exec(_CLAIM_MESSAGES[self._pg], {"n": limit})]
 
     def claim_messages(self, message_ids: list[int]) -> list[MessageRecord]:
         """These messages if they are still pending and no other worker holds them, locked."""
@@ -1020,7 +1029,7 @@ class SqlStore:
         return [_message_record(m) for m in self.session.execute(self._for_update(stmt, skip_locked=True))]
 
     def message_delivered(self, message_id: int, target_instance_id: int | None, at: datetime) -> None:
-        self.session.execute(_MESSAGE_DELIVERED, {"m": message_id, "at": at, "target": target_instance_id})
+        self._exec(_MESSAGE_DELIVERED, {"m": message_id, "at": at, "target": target_instance_id})
 
     def message_failed(self, message_id: int, error: str, final: bool) -> None:
         m = self.session.get(Message, message_id)
@@ -1082,11 +1091,11 @@ class SqlStore:
         )
 
     def mark_delivered(self, document_id: int, org_id: int, at: datetime, instance_id: int | None) -> None:
-        self.session.execute(_MARK_DELIVERED, {"d": document_id, "o": org_id, "at": at, "inst": instance_id})
+        self._exec(_MARK_DELIVERED, {"d": document_id, "o": org_id, "at": at, "inst": instance_id})
 
     def record_response(self, directive_id: int, org_id: int, document_id: int | None, at: datetime) -> tuple[int, int]:
-        self.session.execute(_RESPONDED, {"d": directive_id, "o": org_id, "at": at, "doc": document_id})
-        filed, expected = self.session.execute(_RESPONSES, {"d": directive_id}).one()
+        self._exec(_RESPONDED, {"d": directive_id, "o": org_id, "at": at, "doc": document_id})
+        filed, expected = self._exec(_RESPONSES, {"d": directive_id}).one()
         return filed or 0, expected
 
     # incidents, notices and e-mail ----------------------------------------------------------------------
@@ -1491,7 +1500,7 @@ class SqlStore:
 
     # audit ------------------------------------------------------------------------------------------
     def audit(self, actor: Actor, action: str, *, instance_id=None, detail=None, at: datetime) -> None:
-        self.session.execute(
+        self._exec(
             _INSERT_AUDIT,
             {
                 "at": at,
