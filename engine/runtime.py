@@ -24,7 +24,7 @@ from engine.clock import VN_TZ, clock, install_clock
 from engine.errors import EngineError
 from engine.ports import DefinitionRecord
 from engine.scripting import make_script_engine
-from engine.state import Snapshot, StateCodec, StoredState
+from engine.state import FOLDED, Snapshot, StateCodec, StoredState, folded_prefix
 
 SERIALIZER_VERSION = SERIALIZER_MODULE_VERSION
 _ISO_DURATION = re.compile(
@@ -205,7 +205,6 @@ def waiting_timers(wf: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
 
 
 _LIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING
-FOLDED = ""  # what a folded iteration's id becomes in its loop's `merged` list (only the count matters)
 
 
 def fold_finished_iterations(wf: BpmnWorkflow) -> int:
@@ -221,7 +220,8 @@ def fold_finished_iterations(wf: BpmnWorkflow) -> int:
         loops = [t for t in workflow.tasks.values() if isinstance(t.task_spec, StandardLoopTask)]
         for loop in loops:
             merged = loop.internal_data.get("merged") or []
-            done = {m for m in merged if m != FOLDED}
+            head = folded_prefix(merged)  # folded already: only the ids after them can be folded now
+            done = {m for m in merged[head:] if m != FOLDED}
             if len(done) < 2:
                 continue
             latest = merged[-1]
@@ -232,7 +232,7 @@ def fold_finished_iterations(wf: BpmnWorkflow) -> int:
                 _remove_subtree(wf, child)
                 loop._children.remove(child.id)
                 folded += 1
-            loop.internal_data["merged"] = [m if m == latest else FOLDED for m in merged]
+            merged[head:] = [m if m == latest else FOLDED for m in merged[head:]]
     return folded
 
 

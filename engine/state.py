@@ -16,6 +16,32 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.task import TaskState
 
 TOP = ""  # part key of the top-level workflow; subprocesses use their parent task's id
+FOLDED = ""  # what a folded iteration's id becomes in its loop's `merged` list (only the count matters)
+
+
+def folded_prefix(merged: list) -> int:
+    """How many entries at the head of a loop's `merged` list are folded iterations (FOLDED)."""
+    i = len(merged)
+    while i and merged[i - 1] != FOLDED:
+        i -= 1
+    return i if merged[:i].count(FOLDED) == i else 0
+
+
+def pack_internal(internal: dict) -> dict:
+    """A loop's `merged` list stored as a count of folded iterations and the ids after them, so its row
+    stays the same size however many rounds the loop has made."""
+    merged = internal.get("merged")
+    if not isinstance(merged, list) or not merged or merged[0] != FOLDED:
+        return internal
+    folded = folded_prefix(merged)
+    return dict(internal, merged={"folded": folded, "ids": merged[folded:]}) if folded else internal
+
+
+def unpack_internal(internal: dict) -> dict:
+    merged = internal.get("merged")
+    if isinstance(merged, dict):
+        return dict(internal, merged=[FOLDED] * merged["folded"] + list(merged["ids"]))
+    return internal
 
 
 def data_hash(data_json: str) -> str:
@@ -149,7 +175,7 @@ class StateCodec:
             "state": task.state,
             "task_spec": task.task_spec.name,
             "triggered": task.triggered,
-            "internal_data": self.registry.convert(task.internal_data),
+            "internal_data": self.registry.convert(pack_internal(task.internal_data)),
             "typename": self.registry.typenames[type(task)],
         }
         props_text = canonical_json(props)
@@ -169,6 +195,8 @@ class StateCodec:
         by_part: dict[str, dict[str, dict]] = {}
         for row in stored.rows:
             task = dict(row.props, id=row.guid, data=stored.data[row.data_hash])
+            if "merged" in task["internal_data"]:
+                task["internal_data"] = unpack_internal(task["internal_data"])
             by_part.setdefault(row.part_key, {})[row.guid] = task
         subprocesses = {}
         for key, props in stored.parts.items():
