@@ -164,11 +164,14 @@ class StatementCounter:
 
     @contextmanager
     def counting(self):
-        self.count, self.active = 0, True
+        from models import deferred
+
+        self.count, self.active, ahead = 0, True, deferred.sent_ahead
         try:
             yield self
         finally:
             self.active = False
+            self.count += deferred.sent_ahead - ahead  # waiting writes sent alone ahead of a statement
 
     def close(self) -> None:
         event.remove(self._engine, "before_cursor_execute", self._on)
