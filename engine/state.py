@@ -97,10 +97,18 @@ class Snapshot:
     parts: dict[str, str] = field(default_factory=dict)  # key -> canonical json
     rows: dict[str, tuple[str, str]] = field(default_factory=dict)  # guid -> (props json, data hash)
     finished: dict[str, tuple] = field(default_factory=dict)  # guid -> (state, last_state_change, children)
+    bare: dict[str, tuple] = field(default_factory=dict)  # guid -> shape, for tasks without data (see changes)
     stored_data: set[str] = field(default_factory=set)  # data hashes known to be in the store already
 
 
 _FINISHED = TaskState.COMPLETED | TaskState.CANCELLED | TaskState.ERROR
+
+
+def _shape(task, fingerprint: tuple) -> tuple | None:
+    """For a task without data or internal data, everything its stored row is made of; None for the others."""
+    if task.data or task.internal_data:
+        return None
+    return fingerprint, task._parent, task.task_spec.name, task.triggered
 
 
 class StateCodec:
@@ -152,9 +160,16 @@ class StateCodec:
                 fingerprint = (task.state, task.last_state_change, tuple(task._children))
                 if snapshot.finished.get(guid) == fingerprint:
                     continue  # finished and untouched since load: nothing can have changed
+                shape = _shape(task, fingerprint)
+                if shape is not None and snapshot.bare.get(guid) == shape:
+                    continue  # no data, and everything its row holds is as stored (most predicted tasks)
                 self._dump_task(task, guid, key, snapshot, out)
                 if task.state & _FINISHED:
                     snapshot.finished[guid] = fingerprint
+                if shape is None:
+                    snapshot.bare.pop(guid, None)
+                else:
+                    snapshot.bare[guid] = shape
         for key in [k for k in snapshot.parts if k not in seen_parts]:
             out.deleted_parts.append(key)
             del snapshot.parts[key]
@@ -162,6 +177,7 @@ class StateCodec:
             out.deleted_rows.append(guid)
             del snapshot.rows[guid]
             snapshot.finished.pop(guid, None)
+            snapshot.bare.pop(guid, None)
         return out
 
     def _dump_task(self, task, guid: str, key: str, snapshot: Snapshot, out: StateChanges) -> None:
@@ -218,6 +234,10 @@ class StateCodec:
         snapshot.stored_data = set(stored.data)
         for _key, sub in self._workflows(workflow):
             for task in sub.tasks.values():
+                fingerprint = (task.state, task.last_state_change, tuple(task._children))
                 if task.state & _FINISHED:
-                    snapshot.finished[str(task.id)] = (task.state, task.last_state_change, tuple(task._children))
+                    snapshot.finished[str(task.id)] = fingerprint
+                shape = _shape(task, fingerprint)
+                if shape is not None:
+                    snapshot.bare[str(task.id)] = shape
         return workflow, snapshot
