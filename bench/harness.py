@@ -89,6 +89,20 @@ def _pg_prepare() -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def _vacuum_catalogs() -> None:
+    """VACUUM the system catalogs, as autovacuum would. This server runs with autovacuum off, and every scenario
+    drops and recreates the schema: after a day of runs pg_attribute held 90,803 dead rows for 4,281 live ones,
+    and the `api` step had slowed from 2.78 to 3.24 ms (catalog lookups while planning)."""
+    import psycopg
+
+    with psycopg.connect(PG_URL, autocommit=True, connect_timeout=5) as conn:
+        bloated = conn.execute(
+            "SELECT relname FROM pg_stat_sys_tables WHERE schemaname = 'pg_catalog' AND n_dead_tup > 0"
+        ).fetchall()
+        for (name,) in bloated:
+            conn.execute(f'VACUUM pg_catalog."{name}"')
+
+
 @contextmanager
 def seeded_app(backend: str, **config) -> Iterator:
     """A freshly created and seeded app (schema dropped and recreated), with the engine clock frozen at the
@@ -122,6 +136,8 @@ def seeded_app(backend: str, **config) -> Iterator:
             db.create_all()
             run()
             db.session.commit()
+        if backend == "postgres":
+            _vacuum_catalogs()
         yield app
     finally:
         clock.reset()

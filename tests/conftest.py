@@ -91,25 +91,25 @@ def app(request, tmp_path_factory):
     clock.reset()
 
 
-@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.postgres)])
-def pg_app(request, tmp_path_factory):
-    """The seeded app on PostgreSQL only, for what only PostgreSQL does (fails in CI without it, as `app`)."""
-    app = _make_app("postgres", tmp_path_factory)
+def _seeded_app(backend: str, tmp_path_factory):
+    """The seeded app on one database, clock frozen at 29/07/2022 08:00 (Vietnam time), workflow data reset."""
+    app = _make_app(backend, tmp_path_factory)
     clock.freeze(datetime(2022, 7, 29, 8, 0, tzinfo=VN_TZ))
     with app.app_context():
         reset_dynamic()
     yield app
     clock.reset()
+
+
+@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.postgres)])
+def pg_app(request, tmp_path_factory):
+    """PostgreSQL only, for what only PostgreSQL does (fails in CI without it, as `app` does)."""
+    yield from _seeded_app("postgres", tmp_path_factory)
 
 
 @pytest.fixture
 def sqlite_app(tmp_path_factory):
-    app = _make_app("sqlite", tmp_path_factory)
-    clock.freeze(datetime(2022, 7, 29, 8, 0, tzinfo=VN_TZ))
-    with app.app_context():
-        reset_dynamic()
-    yield app
-    clock.reset()
+    yield from _seeded_app("sqlite", tmp_path_factory)
 
 
 def reset_dynamic() -> None:

@@ -126,3 +126,17 @@ def test_generic_plans_last_only_as_long_as_a_locked_step(pg_app):
         assert db.session.execute(text("SHOW plan_cache_mode")).scalar() == "force_generic_plan"
         s.commit()
         assert db.session.execute(text("SHOW plan_cache_mode")).scalar() == default != "force_generic_plan"
+
+
+def test_a_savepoint_keeps_what_waited_before_it_and_drops_what_its_rollback_undoes(pg_app):
+    with pg_app.app_context():
+        instance_id, _ = started(pg_app)
+        cttt = actor_for(user("pgddt.cttt"))
+        s = SqlStore()
+        s.audit(cttt, "test.deferred.before", instance_id=instance_id, at=clock.now())
+        nested = db.session.begin_nested()  # sends what waits
+        s.audit(cttt, "test.deferred.inside", instance_id=instance_id, at=clock.now())
+        nested.rollback()
+        s.commit()
+        assert audit_count("test.deferred.before") == 1
+        assert audit_count("test.deferred.inside") == 0

@@ -43,12 +43,17 @@ def cold_rows(engine: Cascade, instance_id: int) -> dict:
     return full_rows(engine, live.workflow)
 
 
+def started_warm():
+    """The app's engine with an empty cache, and a directive_plan the CTTT specialist has just started."""
+    engine = cascade()
+    engine.warm.clear()
+    cttt = actor_for(user("pgddt.cttt"))
+    return engine, cttt, engine.start_process(store(), cttt, "directive_plan")
+
+
 def test_a_warm_step_skips_reading_the_state_and_leaves_what_a_cold_load_rebuilds(app, monkeypatch):
     with app.app_context():
-        engine = cascade()
-        engine.warm.clear()
-        cttt = actor_for(user("pgddt.cttt"))
-        instance_id = engine.start_process(store(), cttt, "directive_plan")
+        engine, cttt, instance_id = started_warm()
         assert instance_id in engine.warm.entries()
         stamp = db.session.get(ProcessInstance, instance_id).state_stamp
         assert stamp is not None and engine.warm.entries()[instance_id] == stamp
@@ -93,10 +98,7 @@ def test_a_workflow_another_process_has_moved_on_is_not_used(app):
 
 def test_a_step_that_fails_leaves_no_workflow_in_memory(app, monkeypatch):
     with app.app_context():
-        engine = cascade()
-        engine.warm.clear()
-        cttt = actor_for(user("pgddt.cttt"))
-        instance_id = engine.start_process(store(), cttt, "directive_plan")
+        engine, cttt, instance_id = started_warm()
         task = open_task("draft_plan", instance_id=instance_id)
 
         def commit_fails(self):
