@@ -41,7 +41,7 @@ def _draft(school_id: int) -> dict:
 
 def _round_trip(runtime, spec, subs, wf) -> None:
     """Every row of the state as JSON and back, then rebuilt: what a one-blob store pays on every step."""
-    from engine.state import Snapshot, StoredState, TaskRow
+    from engine.core.state import Snapshot, StoredState, TaskRow
 
     changes = runtime.codec.changes(wf, Snapshot())
     text = json.dumps(
@@ -53,9 +53,9 @@ def _round_trip(runtime, spec, subs, wf) -> None:
 
 
 def run(backend: str, quick: bool) -> list[Row]:
-    from engine.forms import form_fields, validate_form
-    from engine.runtime import LiveInstance
-    from engine.state import Snapshot
+    from engine.core.forms import form_fields, validate_form
+    from engine.core.runtime import LiveInstance
+    from engine.core.state import Snapshot
     from models import db
     from models.org import Organisation
     from web.deps import cascade, store

@@ -16,7 +16,7 @@ NAME = "campha"
 
 
 def run(backend: str, quick: bool) -> list[Row]:
-    from engine.distribution import default_distribution
+    from engine.documents.distribution import default_distribution
     from models import db
     from models.org import Organisation
     from models.workflow import ProcessInstance

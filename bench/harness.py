@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import event, select, text
 
-from engine.clock import VN_TZ, clock
+from engine.core.clock import VN_TZ, clock
 
 BENCH_DIR = Path(__file__).resolve().parent
 PG_ADMIN_URL = os.environ.get("CASCADE_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
@@ -238,7 +238,7 @@ def open_tasks(bpmn_id: str, **where) -> list:
 
 def deploy_bench_workflow(app, filename: str) -> None:
     """Deploy a diagram from bench/workflows through Cascade.deploy, like any other workflow."""
-    from engine.ports import Actor
+    from engine.core.ports import Actor
     from seed import data
     from web.deps import cascade, store
 

@@ -412,7 +412,7 @@ def _http_walk(app, client: Client, tokens: dict, unit: Unit) -> tuple[int, list
 
 def _campha_unit(app) -> Unit:
     """Phòng GDĐT Cẩm Phả with its usual distribution (59 schools implement, Công an TP coordinates)."""
-    from engine.distribution import default_distribution
+    from engine.documents.distribution import default_distribution
     from models import db
     from models.org import Organisation
     from web.deps import store
@@ -435,7 +435,7 @@ def _reporting_period(app, tree: Tree) -> tuple[list[float], int]:
     "Mở kỳ báo cáo" do: Cascade.open_period (the office's compiling instance, one message per school), then
     the outbox delivered inline (each school's `school_report` starts, its first task "fill in the report").
     Returns ms per office and how many schools have that task."""
-    from engine.clock import VN_TZ, clock
+    from engine.core.clock import VN_TZ, clock
     from models import db
     from models.report import ReportingRegime
     from web.deps import cascade, store
@@ -617,7 +617,7 @@ def _delivery_worker(index, uri, frozen_at, ready, go, delivered, expected, resu
     import logging
 
     logging.disable(logging.WARNING)
-    from engine.clock import clock
+    from engine.core.clock import clock
     from models import db
     from models.workflow import Message
     from web import create_app

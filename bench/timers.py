@@ -30,7 +30,7 @@ def _start_all(engine, who, n: int, first_due, spread: timedelta) -> dict[int, o
 
 def _worker(engine, until_all: int, deadline_s: float) -> tuple[int, float, int]:
     """Poll like `flask worker` until `until_all` instances fired; returns (fired, busy wall s, rounds)."""
-    from engine.clock import clock
+    from engine.core.clock import clock
     from models import db
     from web.deps import store
 
@@ -68,7 +68,7 @@ def _lateness(due: dict[int, object]) -> list[float]:
 
 
 def run(backend: str, quick: bool) -> list[Row]:
-    from engine.clock import clock
+    from engine.core.clock import clock
     from web.deps import cascade
 
     n = 200 if quick else 1000

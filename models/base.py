@@ -11,7 +11,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
-from engine.clock import clock
+from engine.core.clock import clock
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

@@ -1,4 +1,4 @@
-"""SqlStore: engine.ports.Store over the Flask-SQLAlchemy session. Its commit() is the only commit of a use
+"""SqlStore: engine.core.ports.Store over the Flask-SQLAlchemy session. Its commit() is the only commit of a use
 case; row locks (SELECT … FOR UPDATE, SKIP LOCKED for workers) serialise work on PostgreSQL."""
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, joinedload, scoped_session
 
-from engine.orgs import OrgList
-from engine.ports import (
+from engine.core.orgs import OrgList
+from engine.core.ports import (
     Actor,
     DefinitionRecord,
     DocumentRecord,
@@ -50,7 +50,7 @@ from engine.ports import (
     Tt124ParticipationRecord,
     UserRecord,
 )
-from engine.state import StateChanges, StoredState, TaskRow
+from engine.core.state import StateChanges, StoredState, TaskRow
 from models import deferred
 from models.base import db, utcnow
 from models.document import Document, DocumentCounter, DocumentRecipient, DocumentRelation
@@ -136,7 +136,7 @@ def task_record(t: HumanTask) -> HumanTaskRecord:
 
 
 class _OrgIndex(dict):
-    """Organisations by id, with the list and its lookups built once (`all`, an engine.orgs.OrgList)."""
+    """Organisations by id, with the list and its lookups built once (`all`, an engine.core.orgs.OrgList)."""
 
     def __init__(self, items):
         super().__init__(items)

@@ -59,7 +59,7 @@ class Tt124Participation(db.Model):
     eligible: Mapped[bool] = mapped_column(Boolean)
     eligibility_note: Mapped[str] = mapped_column(String(500), default="")
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="open")  # engine.tt124.STATUSES
+    status: Mapped[str] = mapped_column(String(20), default="open")  # engine.tt124.rules.STATUSES
     registration: Mapped[dict] = mapped_column(JSON, default=dict)
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registered_on_time: Mapped[bool | None] = mapped_column(Boolean)

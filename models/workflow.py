@@ -66,7 +66,7 @@ class ProcessInstance(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     serializer_version: Mapped[str] = mapped_column(String(10))
     lock_version: Mapped[int] = mapped_column(Integer, default=0)
-    # random, new at every state write: a process that kept the workflow in memory (engine.warm) uses it only
+    # random, new at every state write: a process that kept the workflow in memory (engine.core.warm) uses it only
     # while the stamp it saved is still the one stored
     state_stamp: Mapped[int | None] = mapped_column(BigInteger)
     summary: Mapped[dict] = mapped_column(JSON, default=dict)  # small facts for lists (current step, etc.)

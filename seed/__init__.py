@@ -9,8 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engine.clock import VN_TZ
-from engine.ports import Actor
+from engine.core.clock import VN_TZ
+from engine.core.ports import Actor
 from models import db
 from models.document import Document, DocumentCounter, DocumentRecipient, DocumentRelation
 from models.org import Organisation, User, UserRole

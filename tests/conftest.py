@@ -15,7 +15,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import delete, select, text, update
 
-from engine.clock import VN_TZ, clock
+from engine.core.clock import VN_TZ, clock
 from seed.data import DEMO_PASSWORD
 
 PG_ADMIN_URL = os.environ.get("CASCADE_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")

@@ -8,8 +8,8 @@ from flask import Flask, g, request, session
 from flask_babel import refresh
 from flask_login import current_user
 
-from engine.clock import clock
-from engine.services import Cascade
+from engine.core.cascade import Cascade
+from engine.core.clock import clock
 from models import db
 from models.base import ping_when_idle, sqlite_write_ahead_log
 from web.config import ROOT, Config, finalize

@@ -8,16 +8,16 @@ from functools import wraps
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import bindparam, select, update
 
-from engine.access import can_see_instance
-from engine.clock import clock
-from engine.errors import (
+from engine.core.access import can_see_instance
+from engine.core.clock import clock
+from engine.core.errors import (
     FormValidationError,
     NotAllowedError,
     TaskAlreadyCompletedError,
     TaskNotFoundError,
     UnknownProcessError,
 )
-from engine.forms import message as field_message
+from engine.core.forms import message as field_message
 from models import db
 from models.org import ApiToken, Organisation, User, UserRole
 from models.store import instance_record

@@ -11,7 +11,7 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
-from engine.errors import DefinitionError
+from engine.core.errors import DefinitionError
 from models import db
 from models.org import ApiToken, User
 from web.deps import cascade, store
@@ -65,7 +65,7 @@ def register_cli(app) -> None:
     def open_period_command(regime_id: int, year: int, index: int):
         """Open reporting period INDEX of YEAR for regime REGIME_ID (as the system) and start every school's
         report."""
-        from engine.ports import Actor
+        from engine.core.ports import Actor
 
         period_id = cascade().open_period(store(), Actor.system(), regime_id, year, index)
         delivered = cascade().deliver_messages(store(), limit=100_000)
@@ -88,10 +88,10 @@ def register_cli(app) -> None:
         open is left as it is."""
         from sqlalchemy.exc import IntegrityError
 
-        from engine.clock import clock
-        from engine.errors import EngineError
-        from engine.ports import Actor
-        from engine.tt124 import FIRST_YEAR, openable_year
+        from engine.core.clock import clock
+        from engine.core.errors import EngineError
+        from engine.core.ports import Actor
+        from engine.tt124.rules import FIRST_YEAR, openable_year
         from models.org import Organisation
         from models.tt124 import Tt124Cycle, Tt124Participation
 

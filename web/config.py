@@ -37,7 +37,7 @@ class Config:
     SMTP_STARTTLS = os.environ.get("CASCADE_SMTP_STARTTLS", "0") == "1"
     # PostgreSQL: a pooled connection idle this long is pinged before use (models.base.ping_when_idle).
     DB_PING_AFTER_IDLE_SECONDS = float(os.environ.get("CASCADE_DB_PING_AFTER_IDLE", "10"))
-    # workflows kept in memory per process after their step committed (engine.warm); 0 turns it off
+    # workflows kept in memory per process after their step committed (engine.core.warm); 0 turns it off
     WARM_INSTANCES = int(os.environ.get("CASCADE_WARM_INSTANCES", "256"))
     RATELIMIT_STORAGE_URI = os.environ.get("CASCADE_RATELIMIT_STORAGE", "memory://")
     RATELIMIT_HEADERS_ENABLED = True

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_login import current_user
 
-from engine.ports import Actor
-from engine.services import Cascade
+from engine.core.cascade import Cascade
+from engine.core.ports import Actor
 from models.org import Organisation, User
 from models.store import SqlStore
 

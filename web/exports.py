@@ -17,9 +17,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from engine import nd30_docx as nd30
-from engine.clock import VN_TZ
-from engine.documents import get_doc_type, place_date_line, recipient_lines, signature_block
+from engine.core.clock import VN_TZ
+from engine.documents import word as layout
+from engine.documents.nd30 import get_doc_type, place_date_line, recipient_lines, signature_block
 from models.document import Document
 from models.org import Organisation
 from models.report import ReportCompilation, ReportSubmission
@@ -27,7 +27,7 @@ from models.report import ReportCompilation, ReportSubmission
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-FONT = nd30.FONT
+FONT = layout.FONT
 # School levels in the order the office lists them, and their names in a column header.
 LEVELS = {"MN": "Mầm non", "TH": "Tiểu học", "TH&THCS": "TH&THCS", "THCS": "THCS", "THPT": "THPT"}
 STATUS_LABELS = {
@@ -37,7 +37,7 @@ STATUS_LABELS = {
     "pending": "Chưa nộp",
 }
 
-_t = nd30.clean_text  # text as written into the files, the workbook's too
+_t = layout.clean_text  # text as written into the files, the workbook's too
 
 
 def indicator_label(label: str) -> str:
@@ -88,7 +88,7 @@ def _body_paragraphs(word, body: str) -> None:
     for line in _t(body).replace("\r\n", "\n").split("\n"):
         line = line.strip()
         if line:
-            nd30.body_paragraph(word, line)
+            layout.body_paragraph(word, line)
 
 
 def _figures_table(word, compilation: ReportCompilation) -> None:
@@ -97,36 +97,36 @@ def _figures_table(word, compilation: ReportCompilation) -> None:
     by_level = figures.get("by_level", {})
     levels = ordered_levels(by_level)
     level_mm = 22.0 if len(levels) <= 4 else 17.5
-    label_mm = nd30.TEXT_WIDTH_MM - 8 - 16 - level_mm * len(levels)
+    label_mm = layout.TEXT_WIDTH_MM - 8 - 16 - level_mm * len(levels)
     widths = [8.0, label_mm, 16.0, *([level_mm] * len(levels))]
     table = word.add_table(rows=1, cols=len(widths))
     table.style = word.styles["Table Grid"]
-    nd30.cell_margins(table, 1.0)
+    layout.cell_margins(table, 1.0)
     header = table.rows[0].cells
     for cell, text in zip(header, ["TT", "Chỉ tiêu", "Tổng số", *(level_label(c) for c in levels)], strict=True):
-        nd30.cell_text(cell, text, bold=True, size=11)
-    nd30.repeat_header(table.rows[0])
+        layout.cell_text(cell, text, bold=True, size=11)
+    layout.repeat_header(table.rows[0])
     for index, (field_id, label) in enumerate(compilation.fields or [], start=1):
         cells = table.add_row().cells
-        nd30.cell_text(cells[0], str(index), size=12)
-        nd30.cell_text(cells[1], indicator_label(label), align=WD_ALIGN_PARAGRAPH.LEFT, size=12)
-        nd30.cell_text(cells[2], str(totals.get(field_id, 0)), bold=True, size=12)
+        layout.cell_text(cells[0], str(index), size=12)
+        layout.cell_text(cells[1], indicator_label(label), align=WD_ALIGN_PARAGRAPH.LEFT, size=12)
+        layout.cell_text(cells[2], str(totals.get(field_id, 0)), bold=True, size=12)
         for cell, level in zip(cells[3:], levels, strict=True):
-            nd30.cell_text(cell, str(by_level[level].get(field_id, 0)), size=12)
-    nd30.column_widths(table, widths)
+            layout.cell_text(cell, str(by_level[level].get(field_id, 0)), size=12)
+    layout.column_widths(table, widths)
 
 
 def _timeliness(word, figures: dict) -> None:
     late, missing = figures.get("late", []), figures.get("missing", [])
     expected = figures.get("expected", 0)
-    nd30.body_paragraph(
+    layout.body_paragraph(
         word,
         f"Số trường phải báo cáo: {expected}; nộp đúng hạn: {len(figures.get('on_time', []))}; "
         f"nộp chậm: {len(late)}; chưa nộp: {len(missing)} (tỷ lệ đúng hạn {figures.get('on_time_rate', 0)}%).",
     )
     for heading, names in (("Các trường nộp báo cáo chậm", late), ("Các trường chưa nộp báo cáo", missing)):
         text = f"{heading} ({len(names)}): " + ("; ".join(_t(n) for n in names) + "." if names else "không có.")
-        nd30.body_paragraph(word, text)
+        layout.body_paragraph(word, text)
 
 
 def _signature(document: Document) -> list[str]:
@@ -139,10 +139,10 @@ def _signature(document: Document) -> list[str]:
 
 def report_docx(document: Document, compilation: ReportCompilation) -> bytes:
     """The compiled report as a Word file in the NĐ 30/2020 layout."""
-    word = nd30.new_document()
+    word = layout.new_document()
     issuer = document.issuer
     place_line = place_date_line(document.place, document.issued_on) if document.place and document.issued_on else ""
-    nd30.header(
+    layout.header(
         word,
         managing_body=issuer.managing_body,
         issuer=issuer_header_name(issuer),
@@ -150,16 +150,16 @@ def report_docx(document: Document, compilation: ReportCompilation) -> bytes:
         place_line=place_line,
         party=document.grammar == "party",
     )
-    nd30.title(word, get_doc_type(document.doc_type).title or "", document.summary)
+    layout.title(word, get_doc_type(document.doc_type).title or "", document.summary)
 
     _body_paragraphs(word, document.body or "")
-    nd30.heading(word, "Số liệu tổng hợp")
+    layout.heading(word, "Số liệu tổng hợp")
     _figures_table(word, compilation)
-    nd30.heading(word, "Tình hình nộp báo cáo")
+    layout.heading(word, "Tình hình nộp báo cáo")
     _timeliness(word, compilation.figures or {})
-    nd30.paragraph(word, "", 8)
-    nd30.foot(word, recipient_lines(recipients_of(document)), _signature(document))
-    return nd30.to_bytes(
+    layout.paragraph(word, "", 8)
+    layout.foot(word, recipient_lines(recipients_of(document)), _signature(document))
+    return layout.to_bytes(
         word,
         title=f"{document.symbol or ''} {document.summary}".strip(),
         author=issuer.name,

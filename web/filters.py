@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from engine.clock import VN_TZ
-from engine.documents import PURPOSES
+from engine.core.clock import VN_TZ
+from engine.documents.nd30 import PURPOSES
 from seed.data import ROLES
 from web.locale import lang
 

@@ -1,10 +1,10 @@
-"""Turns an HTML form post into the values engine.forms validates, and the recipient picker's choices."""
+"""Turns an HTML form post into the values engine.core.forms validates, and the recipient picker's choices."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.documents import PURPOSES
+from engine.documents.nd30 import PURPOSES
 from models import db
 from models.org import Organisation
 

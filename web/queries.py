@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Row, select, union_all
 from sqlalchemy.orm import defer, joinedload, selectinload
 
-from engine.ports import Actor
+from engine.core.ports import Actor
 from models import db
 from models.document import Document, DocumentRecipient
 from models.org import Organisation, User

@@ -6,8 +6,8 @@ from flask import Blueprint, abort, g, render_template
 from flask_login import login_required
 from sqlalchemy import select
 
-from engine.clock import clock
-from engine.documents import PURPOSES, place_date_line, recipient_lines, signature_block
+from engine.core.clock import clock
+from engine.documents.nd30 import PURPOSES, place_date_line, recipient_lines, signature_block
 from models import cascade as cascade_model
 from models import db
 from models.document import Document

@@ -8,8 +8,8 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from engine.errors import FormValidationError, NotAllowedError, TaskAlreadyCompletedError, TaskNotFoundError
-from engine.forms import message as field_message
+from engine.core.errors import FormValidationError, NotAllowedError, TaskAlreadyCompletedError, TaskNotFoundError
+from engine.core.forms import message as field_message
 from models import db
 from models.document import Document
 from models.workflow import HumanTask
@@ -131,7 +131,7 @@ def task(task_id: int):
 
 
 def _can_act(row: HumanTask) -> bool:
-    from engine.access import can_act_on_task
+    from engine.core.access import can_act_on_task
     from models.store import task_record
 
     return can_act_on_task(current_actor(), task_record(row))

@@ -9,11 +9,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from engine.access import incident_access
-from engine.clock import VN_TZ
-from engine.errors import FormValidationError, NotAllowedError
-from engine.forms import message as field_message
-from engine.incidents import ACTIONS, CATEGORIES, LOCATIONS, ROLES_INVOLVED, SERIOUS, SEVERITIES, UPDATE_KINDS
+from engine.core.access import incident_access
+from engine.core.clock import VN_TZ
+from engine.core.errors import FormValidationError, NotAllowedError
+from engine.core.forms import message as field_message
+from engine.incidents.rules import ACTIONS, CATEGORIES, LOCATIONS, ROLES_INVOLVED, SERIOUS, SEVERITIES, UPDATE_KINDS
 from models import db
 from models.incident import Incident, IncidentAttachment, Notification
 from models.org import Organisation

@@ -5,7 +5,7 @@ Admin-only pages (role `admin`; others get 403): the definitions and their versi
 the migration of running instances (preview, then a confirmed batch). The instance diagram (the instance's
 own version with the engine's state marked) is for everyone who may see the instance.
 
-Deploying goes through `Cascade.deploy` (engine validation; hostile XML refused by engine/xmlsafe.py) after
+Deploying goes through `Cascade.deploy` (engine validation; hostile XML refused by engine/core/xmlsafe.py) after
 bpmnlint (`web/modeller/lint.py`); nothing is stored when either refuses.
 """
 
@@ -23,12 +23,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, joinedload
 
-from engine.access import can_see_instance
-from engine.diagram import element_states
-from engine.errors import DefinitionError, Problem
-from engine.migration import diff_definitions, migrate_instances, preview_migration
-from engine.validation import caught_messages, validate_definition
-from engine.xmlsafe import BPMN_MODEL_NS, parse_xml, rewrite_foreign_camunda_namespace, to_bytes
+from engine.core.access import can_see_instance
+from engine.core.diagram import element_states
+from engine.core.errors import DefinitionError, Problem
+from engine.core.migration import diff_definitions, migrate_instances, preview_migration
+from engine.core.validation import caught_messages, validate_definition
+from engine.core.xmlsafe import BPMN_MODEL_NS, parse_xml, rewrite_foreign_camunda_namespace, to_bytes
 from models import db
 from models.modeller import ProcessDraft
 from models.org import Organisation
@@ -126,7 +126,7 @@ def _refusal(exc: DefinitionError, status: int = 422):
 
 
 def _safe_root(xml: bytes) -> etree._Element:
-    """Hostile or non-BPMN XML raises DefinitionError (engine/xmlsafe.py); a foreign camunda: prefix is mapped."""
+    """Hostile or non-BPMN XML raises DefinitionError (engine/core/xmlsafe.py); a foreign camunda: prefix is mapped."""
     return rewrite_foreign_camunda_namespace(parse_xml(xml))
 
 

@@ -6,8 +6,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from engine.access import can_see_instance, can_start
-from engine.errors import NotAllowedError, UnknownProcessError
+from engine.core.access import can_see_instance, can_start
+from engine.core.errors import NotAllowedError, UnknownProcessError
 from models import db
 from models.document import Document
 from models.store import instance_record
@@ -21,7 +21,7 @@ bp = Blueprint("processes", __name__, template_folder="templates")
 
 def startable(actor):
     """Processes this actor may start at their organisation (from each start event's `orgKinds`)."""
-    from engine.services import _home_org, _org_kinds, manually_startable
+    from engine.core.cascade import _home_org, _org_kinds, manually_startable
 
     s = store()
     if actor.org_id is None:

@@ -11,10 +11,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from engine.clock import clock
-from engine.documents import parse_date
-from engine.errors import EngineError, NotAllowedError
-from engine.reporting import FREQUENCIES
+from engine.core.clock import clock
+from engine.core.errors import EngineError, NotAllowedError
+from engine.documents.nd30 import parse_date
+from engine.reporting.rules import FREQUENCIES
 from models import db
 from models.org import Organisation
 from models.report import Holiday, ReportCompilation, ReportingRegime, ReportPeriod, ReportSubmission
@@ -122,7 +122,7 @@ def dashboard():
 
 
 def _field_labels() -> dict[str, str]:
-    from engine.forms import form_fields
+    from engine.core.forms import form_fields
 
     definition = store().latest_definition("school_report")
     if definition is None:

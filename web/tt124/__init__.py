@@ -1,6 +1,6 @@
 """Circular 124 ("An toàn về an ninh, trật tự"): the year's overview with roll-ups per ward, level and year,
 one school's year (registration, evidence and the files attached to it, checklist, meeting, dossier files,
-decision), opening a year, and the administrator's eligibility page. Who sees what: `engine/access.py`."""
+decision), opening a year, and the administrator's eligibility page. Who sees what: `engine/core/access.py`."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from engine.access import can_attach_tt124_evidence, can_see_tt124_dossier, can_see_tt124_year
-from engine.clock import clock
-from engine.errors import EngineError, NotAllowedError
-from engine.orgs import resolve_scope
-from engine.tt124 import (
+from engine.core.access import can_attach_tt124_evidence, can_see_tt124_dossier, can_see_tt124_year
+from engine.core.clock import clock
+from engine.core.errors import EngineError, NotAllowedError
+from engine.core.orgs import resolve_scope
+from engine.tt124.rules import (
     CRITERIA,
     DISQUALIFIERS,
     EVIDENCE_OPEN_STATUSES,

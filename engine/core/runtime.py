@@ -1,0 +1,337 @@
+"""Advances live workflows: load from rows, run to the next wait state, run service tasks, and collect what
+the step produced (ready user tasks, waiting timers, thrown messages) for the services to persist."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_MODULE_VERSION
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BaseMessageEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask, StandardLoopTask
+from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.task import TaskState
+
+from engine.core import parser as bpmn_parser
+from engine.core.clock import VN_TZ, clock, install_clock
+from engine.core.errors import EngineError
+from engine.core.ports import DefinitionRecord
+from engine.core.scripting import make_script_engine
+from engine.core.state import FOLDED, Snapshot, StateCodec, StoredState, folded_prefix
+
+SERIALIZER_VERSION = SERIALIZER_MODULE_VERSION
+_ISO_DURATION = re.compile(
+    r"^P(?!$)(\d+(?:\.\d+)?Y)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?W)?(\d+(?:\.\d+)?D)?"
+    r"(T(?=\d)(\d+(?:\.\d+)?H)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?S)?)?$"
+)
+END_OF_WORKING_DAY = time(17, 0)
+MAX_ENGINE_ROUNDS = 200
+
+
+@dataclass
+class ReadyUserTask:
+    guid: str
+    bpmn_id: str
+    name: str
+    groups: list[str]
+    users: list[str]
+    due_expression: str | None
+    data: dict
+
+
+@dataclass
+class ServiceCall:
+    """A service task waiting for the application: `handler(call)` returns data to merge into the task."""
+
+    guid: str
+    bpmn_id: str
+    service: str
+    properties: dict
+    data: dict
+
+
+@dataclass
+class StepResult:
+    ready: list[ReadyUserTask] = field(default_factory=list)
+    timers: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # guid -> (bpmn id, due)
+    messages: list[tuple[str, dict]] = field(default_factory=list)  # (name, payload)
+    completed: bool = False
+    current_steps: list[str] = field(default_factory=list)
+
+
+class LiveInstance:
+    """A loaded workflow and the snapshot it was loaded from."""
+
+    def __init__(self, workflow: BpmnWorkflow, snapshot: Snapshot, definition: DefinitionRecord):
+        self.workflow = workflow
+        self.snapshot = snapshot
+        self.definition = definition
+        self.timers = waiting_timers(workflow) if snapshot.rows else {}  # as stored: guid -> (bpmn id, due)
+
+    def task(self, guid: str):
+        return self.workflow.get_task_from_id(UUID(guid))
+
+
+class Runtime:
+    """Parsed specs cached per definition version, the restricted script engine and the state codec."""
+
+    def __init__(self, script_time_limit: float = 1.0, extra_globals: dict | None = None):
+        bpmn_parser.install_engine_patches()
+        install_clock()
+        self.registry = bpmn_parser.make_registry()
+        self.codec = StateCodec(self.registry)
+        self.script_engine = make_script_engine(extra_globals=extra_globals, time_limit=script_time_limit)
+        self._specs: dict[tuple[int, int], tuple[Any, dict]] = {}
+        self._lock = threading.Lock()
+
+    # -- specs ------------------------------------------------------------------------------------------
+    def specs(self, definition: DefinitionRecord):
+        key = (definition.id, hash(definition.xml))  # an id reused after a delete must not hit a stale spec
+        with self._lock:
+            cached = self._specs.get(key)
+        if cached is None:
+            parsed = bpmn_parser.load_definition(definition.xml, filename=f"{definition.process_key}.bpmn")
+            cached = parsed.specs[definition.process_key]
+            _connect_loops(cached)
+            with self._lock:
+                self._specs[key] = cached
+        return cached
+
+    # -- lifecycle --------------------------------------------------------------------------------------
+    def new(self, definition: DefinitionRecord) -> LiveInstance:
+        spec, subs = self.specs(definition)
+        wf = BpmnWorkflow(spec, subs, script_engine=self.script_engine)
+        return LiveInstance(wf, Snapshot(), definition)
+
+    def load(self, definition: DefinitionRecord, stored: StoredState) -> LiveInstance:
+        spec, subs = self.specs(definition)
+        wf, snapshot = self.codec.restore(spec, subs, stored, self.script_engine)
+        return LiveInstance(wf, snapshot, definition)
+
+    def start_with_message(self, live: LiveInstance, name: str, payload: dict) -> None:
+        """Run to the start event, then deliver the start message (the payload lands in variable `name`)."""
+        live.workflow.do_engine_steps()
+        self.send(live, name, payload)
+
+    def send(self, live: LiveInstance, name: str, payload: dict) -> None:
+        """Deliver a message; raises WorkflowException when nothing in the instance waits for it."""
+        event = BpmnEvent(MessageEventDefinition(name), {"payload": payload, "result_var": name})
+        live.workflow.send_event(event)
+
+    def refresh_timers(self, live: LiveInstance) -> None:
+        live.workflow.refresh_timers()
+
+    def advance(self, live: LiveInstance, services: Callable[[ServiceCall], dict]) -> StepResult:
+        """Run engine steps until only people, timers or messages can move the instance on."""
+        wf = live.workflow
+        for _ in range(MAX_ENGINE_ROUNDS):
+            wf.do_engine_steps()
+            calls = [t for t in wf.get_tasks(state=TaskState.STARTED) if isinstance(t.task_spec, ServiceTask)]
+            ready_timers = wf.get_tasks(state=TaskState.READY, manual=False)
+            if not calls and not ready_timers:
+                break
+            for task in calls:
+                ext = dict(getattr(task.task_spec, "extensions", {}) or {})
+                props = dict(ext.get("properties", {}) or {}, **{k: v for k, v in ext.items() if isinstance(v, str)})
+                service = props.get("service") or ext.get("topic")
+                if not service:
+                    raise EngineError(f"service task {task.task_spec.bpmn_id} names no service")
+                result = services(ServiceCall(str(task.id), task.task_spec.bpmn_id, service, props, task.data))
+                task.data.update(result or {})
+                task.complete()
+        else:
+            raise EngineError("the instance did not reach a wait state")
+        fold_finished_iterations(wf)
+        return self.collect(live)
+
+    def collect(self, live: LiveInstance) -> StepResult:
+        wf = live.workflow
+        out = StepResult(completed=wf.is_completed())
+        for task in wf.get_tasks(state=TaskState.READY, manual=True):
+            spec = task.task_spec
+            ext = getattr(spec, "extensions", {}) or {}
+            groups = list(ext.get("candidateGroups") or ([spec.lane] if spec.lane else []))
+            out.ready.append(
+                ReadyUserTask(
+                    guid=str(task.id),
+                    bpmn_id=spec.bpmn_id,
+                    name=spec.bpmn_name or spec.bpmn_id,
+                    groups=groups,
+                    users=list(ext.get("candidateUsers") or []),
+                    due_expression=ext.get("dueDate"),
+                    data=task.data,
+                )
+            )
+            out.current_steps.append(spec.bpmn_name or spec.bpmn_id)
+        out.timers = waiting_timers(wf)
+        for event in wf.get_events():
+            if isinstance(event.event_definition, BaseMessageEventDefinition):
+                payload = event.payload
+                if isinstance(payload, dict) and "result_var" in payload:
+                    payload = payload.get("payload")
+                out.messages.append((event.event_definition.name, payload if isinstance(payload, dict) else {}))
+        return out
+
+    # -- due dates --------------------------------------------------------------------------------------
+    def due_at(self, expression: str | None, task_data: dict, created: datetime) -> datetime | None:
+        """`camunda:dueDate` as an ISO duration from creation (P3D), an ISO date or datetime, or a restricted
+        expression over the task's data yielding one of those."""
+        if not expression:
+            return None
+        value: Any = expression.strip()
+        if not _is_iso_literal(value):
+            value = self.script_engine.environment.evaluate(value, dict(task_data))
+        return due_from_value(value, created)
+
+
+def waiting_timers(wf: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
+    """Timers the workflow waits on: guid -> (bpmn id, due)."""
+    out = {}
+    for task in wf.get_tasks(state=TaskState.WAITING):
+        # timer events store their due time in `event_value`; so does an event-based gateway that waits on a
+        # timer (SpiffWorkflow 3.2 keeps it on the gateway task)
+        if "event_value" in task.internal_data:
+            due = _timer_due(task)
+            if due is not None:
+                out[str(task.id)] = (task.task_spec.bpmn_id, due)
+    return out
+
+
+_LIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING
+
+
+def fold_finished_iterations(wf: BpmnWorkflow) -> int:
+    """Drop the finished iterations of standard loops from the live tree, all but the latest one.
+
+    SpiffWorkflow keeps every iteration's tasks (and its sub-process) under the loop task forever, and walks
+    them on every step: a long-lived instance (the office's follow-up loop, a yearly cycle) would get slower
+    with each round and its state would grow without end. A finished iteration has already merged its data
+    into the loop task, so nothing reads it again; its history stays in the audit log and the closed inbox
+    rows. Returns how many iterations were folded."""
+    folded = 0
+    for workflow in [wf, *list(wf.subprocesses.values())]:
+        loops = [t for t in workflow.tasks.values() if isinstance(t.task_spec, StandardLoopTask)]
+        for loop in loops:
+            merged = loop.internal_data.get("merged") or []
+            head = folded_prefix(merged)  # folded already: only the ids after them can be folded now
+            done = {m for m in merged[head:] if m != FOLDED}
+            if len(done) < 2:
+                continue
+            latest = merged[-1]
+            for child in list(loop.children):
+                guid = str(child.id)
+                if guid not in done or guid == latest or not _finished_subtree(wf, child):
+                    continue
+                _remove_subtree(wf, child)
+                loop._children.remove(child.id)
+                folded += 1
+            merged[head:] = [m if m == latest else FOLDED for m in merged[head:]]
+    return folded
+
+
+def _subtree(task) -> list:
+    out, stack = [], [task]
+    while stack:
+        t = stack.pop()
+        out.append(t)
+        stack.extend(c for c in t.children if c is not None)
+    return out
+
+
+def _finished_subtree(wf: BpmnWorkflow, task) -> bool:
+    for t in _subtree(task):
+        if t.state & _LIVE:
+            return False
+        sub = wf.subprocesses.get(t.id)
+        if sub is not None and (not sub.completed or any(s.state & _LIVE for s in sub.tasks.values())):
+            return False
+    return True
+
+
+def _remove_subtree(wf: BpmnWorkflow, task) -> None:
+    for t in _subtree(task):
+        if t.id in wf.subprocesses:
+            wf.delete_subprocess(t)
+        t.workflow.tasks.pop(t.id, None)
+
+
+def _connect_loops(specs) -> None:
+    """Wire each loop/multi-instance task to its child's completion, as SpiffWorkflow's own spec
+    deserializer does. A freshly parsed spec is only wired when a loop first creates a child, so a process
+    that loads an instance from rows (a restart, another worker) would never see that child complete."""
+    spec, subprocess_specs = specs
+    for process in [spec, *subprocess_specs.values()]:
+        for task_spec in list(process.task_specs.values()):
+            if isinstance(task_spec, LoopTask):
+                child = process.task_specs.get(task_spec.task_spec)
+                if child is not None and not child.completed_event.is_connected(task_spec.merge_child):
+                    child.completed_event.connect(task_spec.merge_child)
+
+
+def _is_iso_literal(text: str) -> bool:
+    if _ISO_DURATION.match(text):
+        return True
+    try:
+        datetime.fromisoformat(text)
+        return True
+    except ValueError:
+        return False
+
+
+def due_from_value(value: Any, created: datetime) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=VN_TZ)
+    if isinstance(value, date):
+        return datetime.combine(value, END_OF_WORKING_DAY, VN_TZ)
+    text = str(value).strip()
+    if _ISO_DURATION.match(text):
+        from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition as T
+
+        return created + T.get_timedelta_from_start(T.parse_iso_duration(text), created)
+    if len(text) == 10:
+        return datetime.combine(date.fromisoformat(text), END_OF_WORKING_DAY, VN_TZ)
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=VN_TZ)
+
+
+def _timer_due(task) -> datetime | None:
+    value = task.internal_data.get("event_value")
+    if isinstance(value, dict):
+        value = value.get("next")
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=VN_TZ)
+
+
+def end_of_day(d: date) -> datetime:
+    return datetime.combine(d, END_OF_WORKING_DAY, VN_TZ)
+
+
+def now() -> datetime:
+    return clock.now()
+
+
+__all__ = [
+    "Runtime",
+    "LiveInstance",
+    "StepResult",
+    "ReadyUserTask",
+    "ServiceCall",
+    "SERIALIZER_VERSION",
+    "due_from_value",
+    "end_of_day",
+    "timedelta",
+]

@@ -1,0 +1,243 @@
+"""A workflow's state as rows: one small part per (sub)workflow and one row per task, data stored by hash.
+
+Saving compares against what was loaded and returns only the rows that changed, so the cost of a step
+follows what the step touched, not how long the instance has lived (engine-notes §6.3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.task import TaskState
+
+TOP = ""  # part key of the top-level workflow; subprocesses use their parent task's id
+FOLDED = ""  # what a folded iteration's id becomes in its loop's `merged` list (only the count matters)
+
+
+def folded_prefix(merged: list) -> int:
+    """How many entries at the head of a loop's `merged` list are folded iterations (FOLDED)."""
+    i = len(merged)
+    while i and merged[i - 1] != FOLDED:
+        i -= 1
+    return i if merged[:i].count(FOLDED) == i else 0
+
+
+def pack_internal(internal: dict) -> dict:
+    """A loop's `merged` list stored as a count of folded iterations and the ids after them, so its row
+    stays the same size however many rounds the loop has made."""
+    merged = internal.get("merged")
+    if not isinstance(merged, list) or not merged or merged[0] != FOLDED:
+        return internal
+    folded = folded_prefix(merged)
+    return dict(internal, merged={"folded": folded, "ids": merged[folded:]}) if folded else internal
+
+
+def unpack_internal(internal: dict) -> dict:
+    merged = internal.get("merged")
+    if isinstance(merged, dict):
+        return dict(internal, merged=[FOLDED] * merged["folded"] + list(merged["ids"]))
+    return internal
+
+
+def data_hash(data_json: str) -> str:
+    return hashlib.sha256(data_json.encode()).hexdigest()
+
+
+def canonical_json(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass
+class TaskRow:
+    guid: str
+    part_key: str
+    props: dict
+    data_hash: str
+
+
+@dataclass
+class StoredState:
+    """What the store returns for one instance."""
+
+    parts: dict[str, dict]
+    rows: list[TaskRow]
+    data: dict[str, dict]  # hash -> task data
+
+
+@dataclass
+class StateChanges:
+    """What the store must write after a step."""
+
+    parts: dict[str, dict] = field(default_factory=dict)  # changed or new parts
+    deleted_parts: list[str] = field(default_factory=list)
+    rows: list[TaskRow] = field(default_factory=list)  # changed or new task rows
+    deleted_rows: list[str] = field(default_factory=list)
+    data: dict[str, dict] = field(default_factory=dict)  # new data blobs by hash (store skips known ones)
+    new_parts: set[str] = field(default_factory=set)  # keys of `parts` that are not stored yet
+    new_rows: set[str] = field(default_factory=set)  # guids of `rows` that are not stored yet
+
+    @property
+    def empty(self) -> bool:
+        return not (self.parts or self.deleted_parts or self.rows or self.deleted_rows)
+
+    @property
+    def unchanged(self) -> bool:
+        return self.empty and not self.data
+
+
+@dataclass
+class Snapshot:
+    """What was loaded (or last saved), to compute the next StateChanges."""
+
+    parts: dict[str, str] = field(default_factory=dict)  # key -> canonical json
+    rows: dict[str, tuple[str, str]] = field(default_factory=dict)  # guid -> (props json, data hash)
+    finished: dict[str, tuple] = field(default_factory=dict)  # guid -> (state, last_state_change, children)
+    bare: dict[str, tuple] = field(default_factory=dict)  # guid -> shape, for tasks without data (see changes)
+    stored_data: set[str] = field(default_factory=set)  # data hashes known to be in the store already
+
+
+_FINISHED = TaskState.COMPLETED | TaskState.CANCELLED | TaskState.ERROR
+
+
+def _shape(task, fingerprint: tuple) -> tuple | None:
+    """For a task without data or internal data, everything its stored row is made of; None for the others."""
+    if task.data or task.internal_data:
+        return None
+    return fingerprint, task._parent, task.task_spec.name, task.triggered
+
+
+class StateCodec:
+    """Converts between a live BpmnWorkflow and rows, with a registry from engine.core.parser."""
+
+    def __init__(self, registry):
+        self.registry = registry
+        self._converter = BpmnWorkflowConverter(BpmnWorkflow, registry)
+
+    # -- dump -------------------------------------------------------------------------------------------
+    def _workflows(self, wf: BpmnWorkflow):
+        yield TOP, wf
+        for task_id, sub in wf.subprocesses.items():
+            yield str(task_id), sub
+
+    def _part_props(self, key: str, workflow, top: BpmnWorkflow) -> dict:
+        props = {
+            "data": self.registry.convert(self.registry.clean(workflow.data)),
+            "correlations": workflow.correlations,
+            "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+            "success": workflow.success,
+            "completed": workflow.completed,
+            "root": str(workflow.task_tree.id),
+        }
+        if key == TOP:
+            props["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        else:
+            props["parent_task_id"] = str(workflow.parent_task_id)
+            props["spec"] = workflow.spec.name
+            props["typename"] = self.registry.typenames[type(workflow)]
+        return props
+
+    def changes(self, wf: BpmnWorkflow, snapshot: Snapshot) -> StateChanges:
+        """Rows that differ from `snapshot`; updates `snapshot` to the new state."""
+        out = StateChanges()
+        seen_parts, seen_rows = set(), set()
+        for key, workflow in self._workflows(wf):
+            seen_parts.add(key)
+            props = self._part_props(key, workflow, wf)
+            text = canonical_json(props)
+            if snapshot.parts.get(key) != text:
+                out.parts[key] = props
+                if key not in snapshot.parts:
+                    out.new_parts.add(key)
+                snapshot.parts[key] = text
+            for task in workflow.tasks.values():
+                guid = str(task.id)
+                seen_rows.add(guid)
+                fingerprint = (task.state, task.last_state_change, tuple(task._children))
+                if snapshot.finished.get(guid) == fingerprint:
+                    continue  # finished and untouched since load: nothing can have changed
+                shape = _shape(task, fingerprint)
+                if shape is not None and snapshot.bare.get(guid) == shape:
+                    continue  # no data, and everything its row holds is as stored (most predicted tasks)
+                self._dump_task(task, guid, key, snapshot, out)
+                if task.state & _FINISHED:
+                    snapshot.finished[guid] = fingerprint
+                if shape is None:
+                    snapshot.bare.pop(guid, None)
+                else:
+                    snapshot.bare[guid] = shape
+        for key in [k for k in snapshot.parts if k not in seen_parts]:
+            out.deleted_parts.append(key)
+            del snapshot.parts[key]
+        for guid in [g for g in snapshot.rows if g not in seen_rows]:
+            out.deleted_rows.append(guid)
+            del snapshot.rows[guid]
+            snapshot.finished.pop(guid, None)
+            snapshot.bare.pop(guid, None)
+        return out
+
+    def _dump_task(self, task, guid: str, key: str, snapshot: Snapshot, out: StateChanges) -> None:
+        data = self.registry.convert(self.registry.clean(task.data))
+        data_text = canonical_json(data)
+        digest = data_hash(data_text)
+        props = {
+            "parent": str(task._parent) if task._parent is not None else None,
+            "children": [str(c) for c in task._children],
+            "last_state_change": task.last_state_change,
+            "state": task.state,
+            "task_spec": task.task_spec.name,
+            "triggered": task.triggered,
+            "internal_data": self.registry.convert(pack_internal(task.internal_data)),
+            "typename": self.registry.typenames[type(task)],
+        }
+        props_text = canonical_json(props)
+        stored = snapshot.rows.get(guid)
+        if stored != (props_text, digest):
+            out.rows.append(TaskRow(guid, key, props, digest))
+            if stored is None:
+                out.new_rows.add(guid)
+            snapshot.rows[guid] = (props_text, digest)
+            if digest not in snapshot.stored_data:  # blobs are content-addressed and never change
+                out.data.setdefault(digest, data)
+                snapshot.stored_data.add(digest)
+
+    # -- restore ----------------------------------------------------------------------------------------
+    def restore(self, spec, subprocess_specs, stored: StoredState, script_engine) -> tuple[BpmnWorkflow, Snapshot]:
+        """Rebuild the live workflow from rows, using already-parsed specs (never re-parsing them)."""
+        by_part: dict[str, dict[str, dict]] = {}
+        for row in stored.rows:
+            task = dict(row.props, id=row.guid, data=stored.data[row.data_hash])
+            if "merged" in task["internal_data"]:
+                task["internal_data"] = unpack_internal(task["internal_data"])
+            by_part.setdefault(row.part_key, {})[row.guid] = task
+        subprocesses = {}
+        for key, props in stored.parts.items():
+            if key != TOP:
+                subprocesses[key] = dict(props, tasks=by_part.get(key, {}))
+        top = dict(stored.parts[TOP], tasks=by_part.get(TOP, {}), subprocesses=subprocesses)
+
+        converter = self._converter
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine, deserializing=True)
+        workflow.tasks = converter.mapping_from_dict(top["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(top["root"]))
+        converter.set_default_attributes(workflow, top)
+        converter.subprocesses_from_dict(top["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(top.get("bpmn_events", []))
+
+        snapshot = Snapshot()
+        snapshot.parts = {k: canonical_json(v) for k, v in stored.parts.items()}
+        snapshot.rows = {r.guid: (canonical_json(r.props), r.data_hash) for r in stored.rows}
+        snapshot.stored_data = set(stored.data)
+        for _key, sub in self._workflows(workflow):
+            for task in sub.tasks.values():
+                fingerprint = (task.state, task.last_state_change, tuple(task._children))
+                if task.state & _FINISHED:
+                    snapshot.finished[str(task.id)] = fingerprint
+                shape = _shape(task, fingerprint)
+                if shape is not None:
+                    snapshot.bare[str(task.id)] = shape
+        return workflow, snapshot
