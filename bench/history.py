@@ -27,14 +27,14 @@ def _grow(engine, instance_id: int, steps: int) -> None:
 
     s = store()
     instance = s.lock_instance(instance_id)
-    live = engine._load(s, instance)
+    live = engine.load_instance(s, instance)
     for i in range(steps):
         task = _ready(live)
         task.set_data(so=i, ghi_chu=STEP["ghi_chu"])
         task.run()
         live.workflow.do_engine_steps()
         fold_finished_iterations(live.workflow)  # as every persisted step does
-    engine._advance_and_save(s, instance, live)
+    engine.advance_and_save(s, instance, live)
     s.commit()
 
 

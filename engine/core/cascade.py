@@ -143,13 +143,13 @@ class Cascade:
         definition = store.latest_definition(process_key)
         if definition is None:
             raise UnknownProcessError(process_key)
-        org = store.org(_home_org(store, actor))
-        kinds = _org_kinds(definition)
+        org = store.org(home_org(store, actor))
+        kinds = org_kinds(definition)
         if not manually_startable(definition) or not can_start(actor, org.kind, kinds):
             raise NotAllowedError(f"{org.short_name} cannot start {process_key}")
         message = (definition.start_messages or [None])[0]
         payload = {"directive_id": None, "sender_org_id": None, **(data or {})}
-        instance_id = self._start(
+        instance_id = self.start_instance(
             store,
             definition,
             org.id,
@@ -165,7 +165,7 @@ class Cascade:
         store.commit()
         return instance_id
 
-    def _start(
+    def start_instance(
         self,
         store: Store,
         definition: DefinitionRecord,
@@ -194,7 +194,7 @@ class Cascade:
             self.runtime.start_with_message(live, message, payload)
         else:
             live.workflow.get_tasks()[0].data.update(payload)
-        self._advance_and_save(store, record, live)
+        self.advance_and_save(store, record, live)
         return record.id
 
     # ---------------------------------------------------------------------------------- human tasks ----
@@ -222,7 +222,7 @@ class Cascade:
     def form_for(self, store: Store, actor: Actor, task_id: int) -> tuple[list, dict]:
         """The task's form fields and the current values (from the task's data) to prefill it."""
         task, instance = self.task_for(store, actor, task_id)
-        live = self._load(store, instance)
+        live = self.load_instance(store, instance)
         spiff_task = live.task(task.guid)
         fields = form_fields(spiff_task.task_spec)
         values = {f.id: spiff_task.data[f.id] for f in fields if f.id in spiff_task.data}
@@ -241,7 +241,7 @@ class Cascade:
             raise TaskAlreadyCompletedError(task_id)
         if not can_act_on_task(actor, task):
             raise NotAllowedError("not your task")
-        live = self._load(store, instance, locked=True)
+        live = self.load_instance(store, instance, locked=True)
         spiff_task = live.task(task.guid)
         if spiff_task is None or not spiff_task.state == 16:  # READY
             raise TaskAlreadyCompletedError(task_id)
@@ -259,7 +259,7 @@ class Cascade:
             detail={"task": task.bpmn_id, "name": task.name, "data": _audit_data(clean)},
             at=now,
         )
-        self._advance_and_save(store, instance, live)
+        self.advance_and_save(store, instance, live)
         store.commit()
         return instance.id
 
@@ -438,12 +438,12 @@ class Cascade:
         target = store.lock_instance(directive.issuing_instance_id)
         if target.status != "running":
             return target.id  # the issuer has closed its follow-up: the response is recorded on the directive
-        live = self._load(store, target, locked=True)
+        live = self.load_instance(store, target, locked=True)
         try:
             self.runtime.send(live, message.name, payload)
         except WorkflowException:
             return target.id  # not waiting for it (e.g. follow-up not modelled): recorded, nothing to wake
-        self._advance_and_save(store, target, live)
+        self.advance_and_save(store, target, live)
         return target.id
 
     def _deliver_to_instance(self, store: Store, message, payload: dict) -> int:
@@ -455,12 +455,12 @@ class Cascade:
             payload.update(filed_count=filed, expected_count=expected)
         if target.status != "running":
             return target.id  # the office compiled already (deadline passed): the report is on record
-        live = self._load(store, target, locked=True)
+        live = self.load_instance(store, target, locked=True)
         try:
             self.runtime.send(live, message.name, payload)
         except WorkflowException:
             return target.id
-        self._advance_and_save(store, target, live)
+        self.advance_and_save(store, target, live)
         return target.id
 
     def _deliver_to_org(self, store: Store, message, payload: dict, memo: _DeliveryMemo) -> int:
@@ -468,16 +468,16 @@ class Cascade:
         existing = store.find_instance(org.id, message.directive_id) if message.directive_id else None
         if existing is not None:
             target = store.lock_instance(existing)
-            live = self._load(store, target, locked=True)
+            live = self.load_instance(store, target, locked=True)
             self.runtime.send(live, message.name, payload)
-            self._advance_and_save(store, target, live)
+            self.advance_and_save(store, target, live)
             return target.id
         definition = self._definition_for_start(memo.latest_definitions(store), message.name, org.kind)
         directive = memo.document(store, message.directive_id) if message.directive_id else None
         title = definition.name.split(" | ")[0]
         if directive is not None and directive.symbol:
             title = f"{title} — {directive.symbol}"
-        instance_id = self._start(
+        instance_id = self.start_instance(
             store,
             definition,
             org.id,
@@ -498,7 +498,7 @@ class Cascade:
     ) -> DefinitionRecord:
         for definition in definitions:
             if message_name in definition.start_messages:
-                kinds = _org_kinds(definition)
+                kinds = org_kinds(definition)
                 if kinds is None or org_kind in kinds:
                     return definition
         raise EngineError(f"no process starts on '{message_name}' for a {org_kind}")
@@ -513,16 +513,16 @@ class Cascade:
                 store.sync_timers(instance_id, {})
                 store.commit()
                 continue
-            live = self._load(store, instance, locked=True)
+            live = self.load_instance(store, instance, locked=True)
             self.runtime.refresh_timers(live)
-            self._advance_and_save(store, instance, live)
+            self.advance_and_save(store, instance, live)
             store.audit(Actor.system(), "timer.fire", instance_id=instance_id, at=clock.now())
             store.commit()
             fired += 1
         return fired
 
     # ---------------------------------------------------------------------------------- internals ------
-    def _load(self, store: Store, instance: InstanceRecord, *, locked: bool = False) -> LiveInstance:
+    def load_instance(self, store: Store, instance: InstanceRecord, *, locked: bool = False) -> LiveInstance:
         """The instance's workflow. Under its lock, the one this process saved last if that is still the
         stored state (engine.core.warm); otherwise rebuilt from the stored rows."""
         if locked:
@@ -531,7 +531,7 @@ class Cascade:
                 return live
         return self.runtime.load(store.definition(instance.definition_id), store.load_state(instance.id))
 
-    def _advance_and_save(self, store: Store, instance: InstanceRecord, live: LiveInstance) -> StepResult:
+    def advance_and_save(self, store: Store, instance: InstanceRecord, live: LiveInstance) -> StepResult:
         result = self.runtime.advance(live, lambda call: self._service(store, instance, call))
         changes = self.runtime.codec.changes(live.workflow, live.snapshot)
         stamp, summary = instance.state_stamp, {"current": result.current_steps}
@@ -572,7 +572,7 @@ class Cascade:
         for ready in result.ready:
             if ready.guid in open_rows:
                 continue
-            candidates = self._candidates(store, instance, ready.groups)
+            candidates = self.candidates(store, instance, ready.groups)
             store.add_human_task(
                 instance.id,
                 NewHumanTask(
@@ -588,7 +588,7 @@ class Cascade:
                 now,
             )
 
-    def _candidates(self, store: Store, instance: InstanceRecord, groups: list[str]) -> list[tuple[int, str]]:
+    def candidates(self, store: Store, instance: InstanceRecord, groups: list[str]) -> list[tuple[int, str]]:
         """`role@scope` → (organisation, role) pairs; a scope that names no organisation is dropped."""
         out = []
         org = store.org(instance.org_id)
@@ -730,7 +730,7 @@ def notify(engine: Cascade, store: Store, instance: InstanceRecord, call: Servic
     incident = store.incident(incident_id)
     school = store.org(incident.school_id)
     now = clock.now()
-    pairs = engine._candidates(store, instance, [t for t in (call.properties.get("targets") or "").split(",") if t])
+    pairs = engine.candidates(store, instance, [t for t in (call.properties.get("targets") or "").split(",") if t])
     users = [u.id for org_id, role in pairs for u in store.users_with_role(org_id, role)]
     category = CATEGORIES.get(incident.category, (incident.category,))[0]
     severity = SEVERITIES.get(incident.severity, (incident.severity,))[0]
@@ -788,7 +788,7 @@ def _register_tt124() -> None:
 _register_tt124()
 
 
-def _home_org(store: Store, actor: Actor) -> int:
+def home_org(store: Store, actor: Actor) -> int:
     """A section's people act for their office (CTTT drafts for Phòng GDĐT)."""
     org = store.org(actor.org_id)
     return org.parent_id if org.kind == "section" and org.parent_id else org.id
@@ -799,7 +799,7 @@ def manually_startable(definition: DefinitionRecord) -> bool:
     return str((definition.start_properties or {}).get("manualStart", "true")).lower() != "false"
 
 
-def _org_kinds(definition: DefinitionRecord) -> set[str] | None:
+def org_kinds(definition: DefinitionRecord) -> set[str] | None:
     """The organisation kinds a process serves, from the `orgKinds` property of its start event."""
     props = definition.start_properties or {}
     kinds = props.get("orgKinds")

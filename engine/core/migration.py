@@ -289,7 +289,7 @@ def check_instance(engine: Cascade, store: Store, instance: InstanceRecord, targ
     current = store.definition(instance.definition_id)
     check = InstanceCheck(instance.id, instance.title, instance.org_id, current.version, target.version, False)
     try:
-        live = engine._load(store, instance)
+        live = engine.load_instance(store, instance)
         check.at = _where(live)
         reasons, _ = _check_live(engine, live, target)
     except Exception as exc:  # noqa: BLE001 - an instance the engine cannot even compare must not move
@@ -350,7 +350,7 @@ def migrate_one(
     current = store.definition(instance.definition_id)
     if current.process_key != target.process_key or current.version >= target.version:
         return [Reason("error", None, "", f"the instance is on version {current.version} already")]
-    live = engine._load(store, instance)
+    live = engine.load_instance(store, instance)
     reasons, (top, sub_diffs, new_spec, new_subs) = _check_live(engine, live, target)
     if reasons:
         return reasons
@@ -373,7 +373,7 @@ def migrate_one(
     live.definition = target
     store.set_instance_definition(instance.id, target.id)
     _reproject_open_tasks(engine, store, instance, live, changed_ids)
-    engine._advance_and_save(store, instance, live)
+    engine.advance_and_save(store, instance, live)
     store.audit(
         actor,
         "instance.migrate",
@@ -398,7 +398,7 @@ def _reproject_open_tasks(engine: Cascade, store: Store, instance: InstanceRecor
         spec = ready.get(row.guid)
         if spec is None or row.bpmn_id not in changed:
             continue
-        candidates = engine._candidates(store, instance, spec.groups)
+        candidates = engine.candidates(store, instance, spec.groups)
         due = engine.runtime.due_at(spec.due_expression, spec.data, row.created_at or clock.now())
         users = store.user_ids_by_username(spec.users)
         release = set(candidates) != set(row.candidates) or set(users) != set(row.candidate_users)

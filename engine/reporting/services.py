@@ -64,7 +64,7 @@ def open_period(engine: Cascade, store: Store, actor: Actor, regime_id: int, yea
         "office_due_at": end_of_day(office_due).isoformat(),
         "expected_count": len(schools),
     }
-    compile_id = engine._start(
+    compile_id = engine.start_instance(
         store,
         definition,
         receiver.id,
@@ -121,9 +121,9 @@ def request_extension(engine: Cascade, store: Store, actor: Actor, period_id: in
     if submission.status == "accepted":
         raise NotAllowedError("the report has been accepted already")
     instance = store.lock_instance(submission.instance_id)
-    live = engine._load(store, instance)
+    live = engine.load_instance(store, instance)
     engine.runtime.send(live, "extension_requested", {"until": until.isoformat(), "reason": reason[:2000]})
-    engine._advance_and_save(store, instance, live)
+    engine.advance_and_save(store, instance, live)
     store.audit(
         actor,
         "report.extension_request",
@@ -194,7 +194,7 @@ def chase(engine, store: Store, instance: InstanceRecord, call: ServiceCall) -> 
     title = (call.properties.get("title") or "Báo cáo {period}").format(
         period=period.label, due=due.strftime("%d/%m/%Y"), school=school.name
     )
-    pairs = engine._candidates(store, instance, [t for t in (call.properties.get("targets") or "").split(",") if t])
+    pairs = engine.candidates(store, instance, [t for t in (call.properties.get("targets") or "").split(",") if t])
     users = [u.id for org_id, role in pairs for u in store.users_with_role(org_id, role)]
     store.notify(users, title, f"{school.name} — {period.label}", f"/reports/periods/{period.id}", clock.now())
     return {}

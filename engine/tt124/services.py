@@ -227,7 +227,7 @@ def _url(participation_id: int) -> str:
 
 
 def _tell(engine: Cascade, store: Store, instance: InstanceRecord, targets: str, title: str, body: str, url: str):
-    pairs = engine._candidates(store, instance, [t.strip() for t in targets.split(",") if t.strip()])
+    pairs = engine.candidates(store, instance, [t.strip() for t in targets.split(",") if t.strip()])
     users = sorted({u.id for org_id, role in pairs for u in store.users_with_role(org_id, role)})
     if users:
         store.notify(users, title, body, url, clock.now())

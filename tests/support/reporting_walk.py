@@ -233,7 +233,7 @@ def prefilled(instance_id: int) -> dict:
     from web.deps import store as make_store
 
     s = make_store()
-    live = cascade()._load(s, s.instance(instance_id))
+    live = cascade().load_instance(s, s.instance(instance_id))
     task = next(t for t in live.workflow.get_tasks() if t.task_spec.bpmn_id == "edit_compilation" and t.state == 16)
     return dict(task.data)
 

@@ -21,13 +21,13 @@ bp = Blueprint("processes", __name__, template_folder="templates")
 
 def startable(actor):
     """Processes this actor may start at their organisation (from each start event's `orgKinds`)."""
-    from engine.core.cascade import _home_org, _org_kinds, manually_startable
+    from engine.core.cascade import home_org, manually_startable, org_kinds
 
     s = store()
     if actor.org_id is None:
         return []
-    org = s.org(_home_org(s, actor))
-    return [d for d in s.latest_definitions() if manually_startable(d) and can_start(actor, org.kind, _org_kinds(d))]
+    org = s.org(home_org(s, actor))
+    return [d for d in s.latest_definitions() if manually_startable(d) and can_start(actor, org.kind, org_kinds(d))]
 
 
 @bp.route("/processes/start", methods=["GET", "POST"])
