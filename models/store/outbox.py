@@ -1,0 +1,131 @@
+"""Timers, outbox messages, notifications and e-mails: what workers pick up after the commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from engine.core.ports import EmailRecord, MessageRecord, NewMessage
+from models.base import utcnow
+from models.incident import EmailMessage, Notification
+from models.org import User
+from models.store.base import StoreBase
+from models.store.records import _message_record
+from models.store.statements import _CLAIM_MESSAGES, _INSERT_MESSAGE, _MESSAGE_DELIVERED, _MSG
+from models.workflow import Message, Timer
+
+
+class OutboxStore(StoreBase):
+    """The timer index, the message outbox, notifications and the e-mail queue."""
+
+    # timers -----------------------------------------------------------------------------------------
+    def sync_timers(self, instance_id: int, waiting: dict[str, tuple[str, datetime]]) -> None:
+        rows = {
+            t.guid: t
+            for t in self.session.scalars(select(Timer).where(Timer.instance_id == instance_id, Timer.fired.is_(False)))
+        }
+        for guid, row in rows.items():
+            if guid not in waiting:
+                self.session.delete(row)
+            elif row.due_at != waiting[guid][1]:
+                row.due_at = waiting[guid][1]
+        for guid, (bpmn_id, due) in waiting.items():
+            if guid not in rows:
+                self.session.add(Timer(instance_id=instance_id, guid=guid, bpmn_id=bpmn_id, due_at=due))
+        self.session.flush()
+
+    def due_timer_instances(self, now: datetime, limit: int) -> list[int]:
+        stmt = (
+            select(Timer.instance_id)
+            .where(Timer.fired.is_(False), Timer.due_at <= now)
+            .order_by(Timer.due_at)
+            .limit(limit)
+        )
+        return list(dict.fromkeys(self.session.scalars(self._for_update(stmt, skip_locked=True))))
+
+    def mark_timers_fired(self, instance_id: int, guids: list[str], at: datetime) -> None:
+        self.session.execute(
+            update(Timer).where(Timer.instance_id == instance_id, Timer.guid.in_(guids)).values(fired=True, fired_at=at)
+        )
+
+    # messages ---------------------------------------------------------------------------------------
+    def add_message(self, message: NewMessage) -> int:
+        return self.add_messages([message])[0]
+
+    def add_messages(self, messages: list[NewMessage]) -> list[int]:
+        """Outbox rows, written in one statement however many."""
+        if not messages:
+            return []
+        self.session.info["outbox_written"] = True  # tells the web layer there is something to deliver
+        self.outbox_writes += len(messages)
+        now = utcnow()
+        rows = [
+            {
+                "name": m.name,
+                "payload": m.payload,
+                "source_instance_id": m.source_instance_id,
+                "target_org_id": m.target_org_id,
+                "directive_id": m.directive_id,
+                "status": "pending",
+                "attempts": 0,
+                "created_at": now,
+            }
+            for m in messages
+        ]
+        if len(rows) == 1:
+            return [self._exec(_INSERT_MESSAGE, rows[0]).scalar_one()]
+        return list(self.session.scalars(_INSERT_MESSAGE, rows, execution_options={"sort_by_parameter_order": True}))
+
+    def claim_pending_messages(self, limit: int) -> list[MessageRecord]:
+        """The oldest pending messages, locked; other workers skip them."""
+        return [_message_record(m) for m in self._exec(_CLAIM_MESSAGES[self._pg], {"n": limit})]
+
+    def claim_messages(self, message_ids: list[int]) -> list[MessageRecord]:
+        """These messages if they are still pending and no other worker holds them, locked."""
+        stmt = select(_MSG).where(_MSG.c.id.in_(message_ids), _MSG.c.status == "pending").order_by(_MSG.c.id)
+        return [_message_record(m) for m in self.session.execute(self._for_update(stmt, skip_locked=True))]
+
+    def message_delivered(self, message_id: int, target_instance_id: int | None, at: datetime) -> None:
+        self._exec(_MESSAGE_DELIVERED, {"m": message_id, "at": at, "target": target_instance_id})
+
+    def message_failed(self, message_id: int, error: str, final: bool) -> None:
+        m = self.session.get(Message, message_id)
+        m.attempts += 1
+        m.error = error[:2000]
+        if final:
+            m.status = "failed"
+
+    def notify(self, user_ids: list[int], title: str, body: str, url: str | None, at: datetime) -> None:
+        for user in self.session.scalars(select(User).where(User.id.in_(set(user_ids)))):
+            self.session.add(Notification(user_id=user.id, title=title[:300], body=body, url=url, created_at=at))
+            if user.email:
+                text = f"{body}\n\n{url or ''}".strip()
+                self.session.add(
+                    EmailMessage(to_addr=user.email, subject=title[:300], body=text, created_at=at, next_attempt_at=at)
+                )
+
+    def claim_pending_emails(self, now: datetime, limit: int) -> list[EmailRecord]:
+        stmt = (
+            select(EmailMessage)
+            .where(EmailMessage.status == "pending", EmailMessage.next_attempt_at <= now)
+            .order_by(EmailMessage.id)
+            .limit(limit)
+        )
+        return [
+            EmailRecord(id=e.id, to_addr=e.to_addr, subject=e.subject, body=e.body, attempts=e.attempts)
+            for e in self.session.scalars(self._for_update(stmt, skip_locked=True))
+        ]
+
+    def email_sent(self, email_id: int, at: datetime) -> None:
+        row = self.session.get(EmailMessage, email_id)
+        row.status, row.sent_at, row.attempts = "sent", at, row.attempts + 1
+
+    def email_failed(self, email_id: int, error: str, retry_at: datetime | None) -> None:
+        row = self.session.get(EmailMessage, email_id)
+        row.attempts += 1
+        row.last_error = error[:2000]
+        if retry_at is None:
+            row.status = "failed"
+        else:
+            row.next_attempt_at = retry_at
