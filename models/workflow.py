@@ -51,6 +51,9 @@ class ProcessDefinition(db.Model):
 
 class ProcessInstance(db.Model):
     __tablename__ = "process_instance"
+    # the business key: one instance of a process per organisation and subject (a directive, a reporting period,
+    # a Circular 124 year, an incident), so a message delivered twice cannot start a second one
+    __table_args__ = (UniqueConstraint("process_key", "org_id", "subject", name="uq_instance_subject"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
@@ -71,6 +74,7 @@ class ProcessInstance(db.Model):
     state_stamp: Mapped[int | None] = mapped_column(BigInteger)
     summary: Mapped[dict] = mapped_column(JSON, default=dict)  # small facts for lists (current step, etc.)
     last_error: Mapped[str | None] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(String(80))  # e.g. "directive:12", "period:3"; None: no key
 
     definition: Mapped[ProcessDefinition] = relationship()
     org: Mapped[Organisation] = relationship(foreign_keys=[org_id])

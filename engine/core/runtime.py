@@ -23,7 +23,7 @@ from engine.core import parser as bpmn_parser
 from engine.core.clock import VN_TZ, clock, install_clock
 from engine.core.errors import EngineError
 from engine.core.ports import DefinitionRecord
-from engine.core.scripting import make_script_engine
+from engine.core.sandbox import make_script_engine
 from engine.core.state import FOLDED, Snapshot, StateCodec, StoredState, folded_prefix
 
 SERIALIZER_VERSION = SERIALIZER_MODULE_VERSION

@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from engine.core.errors import EngineError
 from engine.core.ports import EmailRecord, MessageRecord, NewMessage
 from models.base import utcnow
 from models.incident import EmailMessage, Notification
 from models.org import User
 from models.store.base import StoreBase
 from models.store.records import _message_record
-from models.store.statements import _CLAIM_MESSAGES, _INSERT_MESSAGE, _MESSAGE_DELIVERED, _MSG
+from models.store.statements import _CLAIM_MESSAGES, _INSERT_MESSAGE, _MESSAGE_DELIVERED, _MSG, _TAKE_WRITE_LOCK
 from models.workflow import Message, Timer
+
+EMAIL_LEASE = timedelta(minutes=10)  # a claimed e-mail is not claimed again before this, unless marked sent/failed
+
+
+class MessageAlreadyDelivered(EngineError):
+    """Marking a message delivered found it no longer pending: another process delivered it (the claim was lost)."""
 
 
 class OutboxStore(StoreBase):
-    """The timer index, the message outbox, notifications and the e-mail queue."""
+    """The timer index, the message outbox, notifications and the e-mail queue.
+
+    Claims are exactly-once on both databases: on PostgreSQL the rows are locked (`FOR UPDATE SKIP LOCKED`, other
+    workers skip them); on SQLite the claim first takes the database's write lock, held until the claiming
+    transaction ends. Marking done checks that the row was still pending."""
+
+    def _take_write_lock(self) -> None:
+        if not self._pg:
+            self._exec(_TAKE_WRITE_LOCK)
 
     # timers -----------------------------------------------------------------------------------------
     def sync_timers(self, instance_id: int, waiting: dict[str, tuple[str, datetime]]) -> None:
@@ -43,6 +58,16 @@ class OutboxStore(StoreBase):
             .limit(limit)
         )
         return list(dict.fromkeys(self.session.scalars(self._for_update(stmt, skip_locked=True))))
+
+    def due_timers(self, instance_id: int, now: datetime) -> list[tuple[str, datetime]]:
+        """The instance's timers due now and not yet fired, as (guid, due); read under the instance's lock, so a
+        timer another process fired meanwhile is not among them."""
+        stmt = (
+            select(Timer.guid, Timer.due_at)
+            .where(Timer.instance_id == instance_id, Timer.fired.is_(False), Timer.due_at <= now)
+            .order_by(Timer.due_at, Timer.guid)
+        )
+        return [(guid, due) for guid, due in self.session.execute(stmt)]
 
     def mark_timers_fired(self, instance_id: int, guids: list[str], at: datetime) -> None:
         self.session.execute(
@@ -78,16 +103,19 @@ class OutboxStore(StoreBase):
         return list(self.session.scalars(_INSERT_MESSAGE, rows, execution_options={"sort_by_parameter_order": True}))
 
     def claim_pending_messages(self, limit: int) -> list[MessageRecord]:
-        """The oldest pending messages, locked; other workers skip them."""
+        """The oldest pending messages, claimed until this transaction ends; other workers skip them."""
+        self._take_write_lock()
         return [_message_record(m) for m in self._exec(_CLAIM_MESSAGES[self._pg], {"n": limit})]
 
     def claim_messages(self, message_ids: list[int]) -> list[MessageRecord]:
         """These messages if they are still pending and no other worker holds them, locked."""
+        self._take_write_lock()
         stmt = select(_MSG).where(_MSG.c.id.in_(message_ids), _MSG.c.status == "pending").order_by(_MSG.c.id)
         return [_message_record(m) for m in self.session.execute(self._for_update(stmt, skip_locked=True))]
 
     def message_delivered(self, message_id: int, target_instance_id: int | None, at: datetime) -> None:
-        self._exec(_MESSAGE_DELIVERED, {"m": message_id, "at": at, "target": target_instance_id})
+        if self._exec(_MESSAGE_DELIVERED, {"m": message_id, "at": at, "target": target_instance_id}).rowcount != 1:
+            raise MessageAlreadyDelivered(f"message {message_id} is no longer pending")
 
     def message_failed(self, message_id: int, error: str, final: bool) -> None:
         m = self.session.get(Message, message_id)
@@ -106,20 +134,26 @@ class OutboxStore(StoreBase):
                 )
 
     def claim_pending_emails(self, now: datetime, limit: int) -> list[EmailRecord]:
+        """Due e-mails, leased to the caller (their next attempt moved past the lease) once it commits: sending
+        happens outside any transaction, and a process that dies while sending leaves them to be retried."""
+        self._take_write_lock()
         stmt = (
             select(EmailMessage)
             .where(EmailMessage.status == "pending", EmailMessage.next_attempt_at <= now)
             .order_by(EmailMessage.id)
             .limit(limit)
         )
+        rows = list(self.session.scalars(self._for_update(stmt, skip_locked=True)))
+        for row in rows:
+            row.next_attempt_at = now + EMAIL_LEASE
         return [
-            EmailRecord(id=e.id, to_addr=e.to_addr, subject=e.subject, body=e.body, attempts=e.attempts)
-            for e in self.session.scalars(self._for_update(stmt, skip_locked=True))
+            EmailRecord(id=e.id, to_addr=e.to_addr, subject=e.subject, body=e.body, attempts=e.attempts) for e in rows
         ]
 
     def email_sent(self, email_id: int, at: datetime) -> None:
         row = self.session.get(EmailMessage, email_id)
-        row.status, row.sent_at, row.attempts = "sent", at, row.attempts + 1
+        if row.status == "pending":
+            row.status, row.sent_at, row.attempts = "sent", at, row.attempts + 1
 
     def email_failed(self, email_id: int, error: str, retry_at: datetime | None) -> None:
         row = self.session.get(EmailMessage, email_id)

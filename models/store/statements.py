@@ -3,7 +3,7 @@ writes), built once at import; the PostgreSQL pieces that travel deferred are in
 
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, case, func, insert, literal, null, or_, select, union_all, update
+from sqlalchemy import and_, bindparam, case, func, insert, literal, null, or_, select, text, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -143,9 +143,13 @@ _CLAIM_MESSAGES = {
     )
     for pg in (False, True)
 }
+# SQLite has no row locks: a claim first takes the database's write lock with a write that changes nothing, so
+# the rows it then reads are the latest and no other process can claim them before this transaction ends
+_TAKE_WRITE_LOCK = text("UPDATE message SET attempts = attempts WHERE 0")
+# marking done checks the claim: a message is delivered once, from pending
 _MESSAGE_DELIVERED = (
     update(_MSG)
-    .where(_MSG.c.id == bindparam("m"))
+    .where(_MSG.c.id == bindparam("m"), _MSG.c.status == "pending")
     .values(
         status="delivered",
         delivered_at=bindparam("at"),

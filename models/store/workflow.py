@@ -138,6 +138,7 @@ class WorkflowStore(StoreBase):
         parent_instance_id,
         started_by,
         serializer_version,
+        subject=None,
     ) -> InstanceRecord:
         values = dict(
             definition_id=definition.id,
@@ -151,6 +152,7 @@ class WorkflowStore(StoreBase):
             serializer_version=serializer_version,
             summary={},
             status="running",
+            subject=subject,
         )
         instance_id = self.session.execute(_INSERT_INSTANCE, values).scalar_one()
         # no one else sees the new instance before commit: it is as good as locked, and has no tasks yet
@@ -286,6 +288,15 @@ class WorkflowStore(StoreBase):
             return  # read under this transaction's lock: nothing to write
         self._exec(_SET_SUMMARY, {"i": instance_id, "summary": summary})
         self._summaries[instance_id] = summary
+
+    def instance_by_subject(self, process_key: str, org_id: int, subject: str) -> int | None:
+        """The instance with this business key, if any (the unique key `uq_instance_subject` allows one)."""
+        stmt = select(ProcessInstance.id).where(
+            ProcessInstance.process_key == process_key,
+            ProcessInstance.org_id == org_id,
+            ProcessInstance.subject == subject,
+        )
+        return self.session.scalars(stmt).first()
 
     def find_instance(self, org_id: int, directive_id: int, process_key: str | None = None) -> int | None:
         stmt = select(ProcessInstance.id).where(

@@ -21,7 +21,7 @@ from engine.core.parser import (
     make_registry,
     timer_expression,
 )
-from engine.core.scripting import make_script_engine
+from engine.core.sandbox import make_script_engine
 from engine.core.xmlsafe import CAMUNDA_NS, human_size, parse_xml, rewrite_foreign_camunda_namespace
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"

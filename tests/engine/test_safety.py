@@ -13,7 +13,7 @@ from engine.core.clock import clock, install_clock
 from engine.core.errors import DefinitionError, FormValidationError, ScriptError
 from engine.core.forms import FieldDef, validate_form
 from engine.core.parser import load_definition
-from engine.core.scripting import make_script_engine
+from engine.core.sandbox import make_script_engine
 from engine.core.validation import validate_definition
 
 HEAD = (

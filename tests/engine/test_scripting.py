@@ -15,16 +15,8 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.core.errors import ScriptError
 from engine.core.parser import load_definition
-from engine.core.scripting import (
-    TIME_LIMIT_MESSAGE,
-    RestrictedEnvironment,
-    ScriptSyntaxError,
-    check_expression,
-    check_script,
-    compile_script,
-    json_clean,
-    make_script_engine,
-)
+from engine.core.sandbox import RestrictedEnvironment, json_clean, make_script_engine
+from engine.core.scripting import TIME_LIMIT_MESSAGE, ScriptSyntaxError, check_expression, check_script, compile_script
 
 
 @pytest.fixture

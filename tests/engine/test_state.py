@@ -11,7 +11,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import TaskState
 
 from engine.core import parser as bpmn_parser
-from engine.core.scripting import make_script_engine
+from engine.core.sandbox import make_script_engine
 from engine.core.state import Snapshot, StateCodec, StoredState, TaskRow
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from engine.core.cascade import Cascade
+from engine import Cascade, create_engine
 from engine.core.errors import TaskAlreadyCompletedError
 from engine.core.state import Snapshot
 from models import db
@@ -82,7 +82,7 @@ def test_a_warm_step_skips_reading_the_state_and_leaves_what_a_cold_load_rebuild
 def test_a_workflow_another_process_has_moved_on_is_not_used(app):
     """Two engines on one database stand for two worker processes."""
     with app.app_context():
-        first, second = Cascade(warm_instances=16), Cascade(warm_instances=16)
+        first, second = create_engine(warm_instances=16), create_engine(warm_instances=16)
         cttt, deputy = actor_for(user("pgddt.cttt")), actor_for(user("pgddt.pho"))
         instance_id = first.start_process(store(), cttt, "directive_plan")  # warm in the first
         draft = open_task("draft_plan", instance_id=instance_id)
@@ -120,11 +120,11 @@ def test_a_step_that_fails_leaves_no_workflow_in_memory(app, monkeypatch):
 
 def test_the_cache_keeps_the_most_recently_used_instances_only(app):
     with app.app_context():
-        engine = Cascade(warm_instances=2)
+        engine = create_engine(warm_instances=2)
         cttt = actor_for(user("pgddt.cttt"))
         ids = [engine.start_process(store(), cttt, "directive_plan") for _ in range(3)]
         assert list(engine.warm.entries()) == ids[1:]
-        off = Cascade(warm_instances=0)
+        off = create_engine(warm_instances=0)
         off.start_process(store(), cttt, "directive_plan")
         assert off.warm.entries() == {}
         stamps = db.session.scalars(select(ProcessInstance.state_stamp).where(ProcessInstance.id.in_(ids))).all()

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engine.core.migration import diff_definitions, migrate_instances, preview_migration
+from engine.core.diff import diff_definitions
+from engine.core.migration import migrate_instances, preview_migration
 from engine.core.ports import Actor, NewMessage
 from models import db
 from models.org import User

@@ -1,0 +1,213 @@
+"""The work that runs after a request has committed (outbox pattern): outbox messages, due timers, e-mail.
+
+A crash between a request's commit and this work leaves the message pending or the timer unfired, and
+`flask worker` finishes the job. Inline delivery after a request and any number of workers may run at once:
+each piece of work is claimed (see the store's claim methods), so it is done once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from SpiffWorkflow.exceptions import WorkflowException
+
+from engine.core.clock import clock
+from engine.core.errors import EngineError
+from engine.core.ports import Actor, DefinitionRecord, MessageRecord, Store
+from engine.core.registry import DeliveryMemo
+
+log = logging.getLogger(__name__)
+
+MAX_DELIVERY_ATTEMPTS = 5
+DELIVERY_BATCH = 20  # messages per transaction; a batch holds its target instances locked until it commits
+MAX_EMAIL_ATTEMPTS = 8
+
+
+class Delivery:
+    """Mixed into `Cascade`: it uses the engine's runtime, registry and step (`load_instance`, `advance_and_save`,
+    `start_instance`)."""
+
+    # ---------------------------------------------------------------------------------- messages -------
+    def deliver_messages(self, store: Store, limit: int = 500) -> int:
+        """Route pending outbox messages. Returns how many were delivered.
+
+        Messages go in batches of DELIVERY_BATCH, one transaction per batch (a fan-out to 65 recipients
+        commits 4 times, not 65). If anything in a batch fails, the batch is rolled back whole and its
+        messages are tried again one per transaction: the failing one is recorded, the others still go."""
+        delivered = 0
+        memo = DeliveryMemo()
+        while delivered < limit:
+            size, written = min(DELIVERY_BATCH, limit - delivered), store.outbox_writes
+            batch = store.claim_pending_messages(size)
+            if not batch:
+                break
+            if len(batch) > 1:
+                try:
+                    for message in batch:
+                        store.message_delivered(message.id, self._route(store, message, memo), clock.now())
+                except Exception:
+                    store.rollback()
+                    memo.clear()
+                else:
+                    store.commit()
+                    delivered += len(batch)
+                    if len(batch) < size and store.outbox_writes == written:
+                        break  # the outbox held no more, and delivering wrote nothing new to it
+                    continue
+            retry_later = False
+            for message in batch:
+                claimed = [message] if len(batch) == 1 else store.claim_messages([message.id])
+                outcome = self._deliver_alone(store, claimed[0], memo) if claimed else None
+                delivered += outcome is True
+                retry_later |= outcome is False
+            if retry_later:
+                break  # retried by the worker later, after other work may have made it deliverable
+            if len(batch) < size and store.outbox_writes == written:
+                break
+        return delivered
+
+    def _deliver_alone(self, store: Store, message: MessageRecord, memo: DeliveryMemo) -> bool | None:
+        """One claimed message in its own transaction: True when delivered, False when it failed and will be
+        retried, None when it failed for the last time."""
+        try:
+            store.message_delivered(message.id, self._route(store, message, memo), clock.now())
+        except Exception as exc:  # the message stays in the outbox, with the reason, for the worker
+            store.rollback()
+            memo.clear()
+            final = message.attempts + 1 >= MAX_DELIVERY_ATTEMPTS
+            store.message_failed(message.id, f"{type(exc).__name__}: {exc}", final)
+            store.commit()
+            log.warning("message %s (%s) not delivered: %s", message.id, message.name, exc)
+            return None if final else False
+        store.commit()
+        return True
+
+    def _route(self, store: Store, message: MessageRecord, memo: DeliveryMemo) -> int | None:
+        """To the instance the payload names, else to the target organisation (its instance for the directive,
+        or a new one), else to the instance a feature knows (e.g. the issuer of the directive answered)."""
+        payload = dict(message.payload)
+        if payload.get("to_instance"):
+            return self._deliver_to_instance(store, message, int(payload["to_instance"]), payload, memo)
+        if message.target_org_id is not None:
+            return self._deliver_to_org(store, message, payload, memo)
+        target_id = self.registry.message_target(store, message, memo)
+        if target_id is None:
+            raise EngineError(f"message '{message.name}' has no target organisation, instance or directive issuer")
+        return self._deliver_to_instance(store, message, target_id, payload, memo)
+
+    def _deliver_to_instance(
+        self, store: Store, message: MessageRecord, target_id: int, payload: dict, memo: DeliveryMemo
+    ) -> int:
+        """Under the target's lock, features add what they count (e.g. reports in, responses filed); a target
+        that has finished, or is not waiting for the message, keeps it on record only."""
+        target = store.lock_instance(target_id)
+        self.registry.before_delivery(store, message, payload, memo)
+        if target.status != "running":
+            return target.id
+        live = self.load_instance(store, target, locked=True)
+        try:
+            self.runtime.send(live, message.name, payload)
+        except WorkflowException:
+            return target.id
+        self.advance_and_save(store, target, live)
+        return target.id
+
+    def _deliver_to_org(self, store: Store, message: MessageRecord, payload: dict, memo: DeliveryMemo) -> int:
+        org = store.org(message.target_org_id)
+        existing = store.find_instance(org.id, message.directive_id) if message.directive_id else None
+        if existing is not None:
+            target = store.lock_instance(existing)
+            live = self.load_instance(store, target, locked=True)
+            self.runtime.send(live, message.name, payload)
+            self.advance_and_save(store, target, live)
+            return target.id
+        definitions = memo.get("definitions", store.latest_definitions)
+        definition = _definition_for_start(definitions, message.name, org.kind)
+        subject = self.registry.subject(message)
+        if subject is not None:
+            duplicate = store.instance_by_subject(definition.process_key, org.id, subject)
+            if duplicate is not None:  # delivered twice: the instance exists, the message is dropped
+                detail = {"message_id": message.id, "name": message.name, "subject": subject}
+                store.audit(Actor.system(), "message.duplicate", instance_id=duplicate, detail=detail, at=clock.now())
+                return duplicate
+        title = self.registry.instance_title(store, message, definition.name.split(" | ")[0], memo)
+        instance_id = self.start_instance(
+            store,
+            definition,
+            org.id,
+            message.name,
+            payload,
+            started_by=None,
+            title=title,
+            directive_id=message.directive_id,
+            sender_org_id=payload.get("sender_org_id"),
+            parent_instance_id=message.source_instance_id,
+            subject=subject,
+        )
+        self.registry.after_start(store, message, instance_id)
+        return instance_id
+
+    # ---------------------------------------------------------------------------------- timers ---------
+    def fire_due_timers(self, store: Store, limit: int = 100) -> int:
+        """Fire every timer due now; each instance in its own transaction. Returns instances advanced."""
+        fired = 0
+        for instance_id in store.due_timer_instances(clock.now(), limit):
+            instance = store.lock_instance(instance_id)
+            due = store.due_timers(instance_id, clock.now())  # under the lock: what no other process fired
+            if not due or instance.status != "running":
+                if due:
+                    store.sync_timers(instance_id, {})
+                store.commit()
+                continue
+            live = self.load_instance(store, instance, locked=True)
+            self.runtime.refresh_timers(live)
+            self.advance_and_save(store, instance, live)
+            timers = [[guid, at.isoformat()] for guid, at in due]
+            store.audit(
+                Actor.system(), "timer.fire", instance_id=instance_id, detail={"timers": timers}, at=clock.now()
+            )
+            store.commit()
+            fired += 1
+        return fired
+
+    # ---------------------------------------------------------------------------------- e-mail ---------
+    def deliver_emails(self, store: Store, send, limit: int = 100) -> int:
+        """Send queued e-mail with `send(to, subject, body)`; failures retry with back-off (1, 2, 4… min). The
+        claim is committed before sending (a lease: no other process sends them meanwhile)."""
+        sent = 0
+        claimed = store.claim_pending_emails(clock.now(), limit)
+        store.commit()
+        for email in claimed:
+            try:
+                send(email.to_addr, email.subject, email.body)
+            except Exception as exc:  # the mail server's problem: keep the message and retry later
+                retry = (
+                    None
+                    if email.attempts + 1 >= MAX_EMAIL_ATTEMPTS
+                    else clock.now() + timedelta(minutes=2**email.attempts)
+                )
+                store.email_failed(email.id, f"{type(exc).__name__}: {exc}", retry)
+            else:
+                store.email_sent(email.id, clock.now())
+                sent += 1
+            store.commit()
+        return sent
+
+
+def _definition_for_start(definitions: list[DefinitionRecord], message_name: str, org_kind: str) -> DefinitionRecord:
+    for definition in definitions:
+        if message_name in definition.start_messages:
+            kinds = org_kinds(definition)
+            if kinds is None or org_kind in kinds:
+                return definition
+    raise EngineError(f"no process starts on '{message_name}' for a {org_kind}")
+
+
+def org_kinds(definition: DefinitionRecord) -> set[str] | None:
+    """The organisation kinds a process serves, from the `orgKinds` property of its start event."""
+    props = definition.start_properties or {}
+    kinds = props.get("orgKinds")
+    if kinds is None:
+        kinds = next((v.get("orgKinds") for v in props.values() if isinstance(v, dict) and v.get("orgKinds")), None)
+    return {k.strip() for k in kinds.split(",")} if kinds else None

@@ -1,0 +1,205 @@
+"""Exactly once, on SQLite and on PostgreSQL: this process delivers inline (as the web process does after a
+request) while two `flask worker` processes deliver and fire timers on the same database, as a reporting period
+for every school and a directive to every school are opened. Afterwards there is exactly one instance per
+school and subject, every message was delivered once (none twice, none left), and no timer fired twice.
+The second run kills workers with SIGKILL at random moments and restarts them (as the PostgreSQL load test does).
+
+Each run uses a database of its own, migrated and seeded by the real `flask` commands."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import IN_CI, PG_ADMIN_URL, PG_URL
+
+ROOT = Path(__file__).resolve().parents[2]
+FLASK = [sys.executable, "-m", "flask"]
+
+
+def _database(backend: str, tmp_path: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'once.db'}"
+    name = PG_URL.rsplit("/", 1)[1] + "_once"
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+        if IN_CI:
+            pytest.fail(f"PostgreSQL not available: {exc}")
+        pytest.skip(f"PostgreSQL not available: {exc}")
+    return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+
+class Workers:
+    """`flask worker` processes on one database; `kill_randomly` SIGKILLs and restarts them until stopped."""
+
+    def __init__(self, env: dict, count: int):
+        self.env, self.procs, self.kills = env, [], 0
+        self.stop = threading.Event()
+        for _ in range(count):
+            self.procs.append(self._spawn())
+
+    def _spawn(self) -> subprocess.Popen:
+        return subprocess.Popen(
+            [*FLASK, "worker", "--interval", "0.05"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def kill_randomly(self) -> None:
+        rng = random.Random()
+        while not self.stop.wait(rng.uniform(0.3, 1.2)):
+            i = rng.randrange(len(self.procs))
+            with contextlib.suppress(ProcessLookupError):
+                self.procs[i].send_signal(signal.SIGKILL)
+            self.procs[i].wait()
+            self.kills += 1
+            self.procs[i] = self._spawn()
+
+    def close(self) -> None:
+        self.stop.set()
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            proc.wait(15)
+
+
+@pytest.mark.parametrize("kills", [False, True], ids=["calm", "killed"])
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_inline_delivery_and_two_workers_do_everything_once(backend, kills, tmp_path):
+    url = _database(backend, tmp_path)
+    env = {
+        **os.environ,
+        "CASCADE_DATABASE_URL": url,
+        "CASCADE_SECRET_KEY": "exactly-once-test",
+        "FLASK_APP": "wsgi.py",
+        "CASCADE_CLOCK_START": "",
+        "CASCADE_WARM_INSTANCES": "256",
+    }
+    subprocess.run([*FLASK, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run([*FLASK, "seed"], cwd=ROOT, env=env, check=True, capture_output=True)
+
+    from web import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    with app.app_context():
+        from engine.reporting import services as reporting_services
+        from models import db
+        from models.org import Organisation
+        from models.report import ReportingRegime
+        from models.workflow import AuditEvent, HumanTask, Message, ProcessInstance, Timer
+        from tests.support.reporting_walk import token_actor
+        from web.deps import cascade, store
+
+        office = db.session.scalars(select(Organisation).where(Organisation.code == "cp-pgddt")).one()
+        schools = db.session.scalars(
+            select(Organisation).where(Organisation.parent_id == office.id, Organisation.kind == "school")
+        ).all()
+        assert len(schools) >= 55
+        regime = db.session.scalars(select(ReportingRegime).where(ReportingRegime.frequency == "quarterly")).one()
+        db.session.remove()
+
+        workers = Workers(env, 2)
+        killer = threading.Thread(target=workers.kill_randomly) if kills else None
+        try:
+            if killer:
+                killer.start()
+            # a period for every school (its deadlines already past: the timers are due at once) ...
+            reporting_services.open_period(cascade(), store(), token_actor("pgddt.cttt"), regime.id, 2022, 3)
+            cascade().deliver_messages(store(), limit=15)  # inline, like the web process after the request
+            # ... and a directive to every school, issued through the engine's own steps
+            instance_id = cascade().start_process(store(), token_actor("pgddt.cttt"), "directive_plan")
+            recipients = [{"org_id": s.id, "purpose": "thuc_hien"} for s in schools]
+            for bpmn_id, who, data in (
+                ("draft_plan", "pgddt.cttt", {"trich_yeu": "KH", "noi_dung": "…", "noi_nhan": recipients}),
+                ("approve_plan", "pgddt.pho", {"quyet_dinh": "approve"}),
+                ("register_plan", "pgddt.vanthu", {"noi_nhan": recipients}),
+            ):
+                task = db.session.scalars(
+                    select(HumanTask).where(
+                        HumanTask.instance_id == instance_id, HumanTask.bpmn_id == bpmn_id, HumanTask.status == "open"
+                    )
+                ).one()
+                cascade().complete_task(store(), token_actor(who), task.id, data)
+                cascade().deliver_messages(store(), limit=15)
+            for _ in range(3):
+                cascade().deliver_messages(store(), limit=10)
+                cascade().fire_due_timers(store(), limit=10)
+                db.session.remove()
+
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                db.session.expire_all()
+                pending = db.session.scalar(
+                    select(func.count()).select_from(Message).where(Message.status == "pending")
+                )
+                instances = db.session.scalar(
+                    select(func.count())
+                    .select_from(ProcessInstance)
+                    .where(ProcessInstance.process_key == "school_plan")
+                )
+                if not pending and instances >= len(schools):
+                    break
+                time.sleep(0.3)
+            time.sleep(1.5)  # timers due by now have been fired
+        finally:
+            workers.close()
+            if killer:
+                killer.join()
+
+        db.session.expire_all()
+        # exactly one instance per school and subject
+        keys = Counter(
+            db.session.execute(
+                select(ProcessInstance.process_key, ProcessInstance.org_id, ProcessInstance.subject).where(
+                    ProcessInstance.process_key.in_(("school_report", "school_plan"))
+                )
+            ).all()
+        )
+        assert {n for n in keys.values()} == {1}
+        per_process = Counter(key for key, _org, _subject in keys)
+        assert per_process == {"school_report": len(schools), "school_plan": len(schools)}
+        # every message delivered, once; none dropped as a duplicate, because none was delivered twice
+        statuses = Counter(db.session.scalars(select(Message.status)))
+        assert set(statuses) == {"delivered"}, statuses
+        duplicates = db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "message.duplicate")
+        )
+        assert duplicates == 0
+        # every school has one open report task, not two
+        open_fill = Counter(
+            db.session.scalars(
+                select(ProcessInstance.org_id)
+                .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
+                .where(HumanTask.bpmn_id == "fill_report", HumanTask.status == "open")
+            )
+        )
+        assert set(open_fill.values()) == {1} and len(open_fill) == len(schools)
+        # no timer fired twice: each firing names the timers it found due, and none appears twice
+        fired = Counter()
+        for event in db.session.scalars(select(AuditEvent).where(AuditEvent.action == "timer.fire")):
+            for guid_due in (event.detail or {}).get("timers", []):
+                fired[(event.instance_id, *guid_due)] += 1
+        assert fired and max(fired.values()) == 1
+        now = datetime.now(UTC)
+        assert [t for t in db.session.scalars(select(Timer).where(Timer.fired.is_(False))) if t.due_at < now] == []
+        if kills:
+            assert workers.kills >= 1
