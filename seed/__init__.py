@@ -9,40 +9,43 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from engine.core.cascade import Cascade
 from engine.core.clock import VN_TZ
 from engine.core.ports import Actor
 from models import db
 from models.document import Document, DocumentCounter, DocumentRecipient, DocumentRelation
 from models.org import Organisation, User, UserRole
 from models.report import Holiday, ReportingRegime
+from models.roles import ROLES
+from models.store import SqlStore
 from seed import data
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
 
 
-def run() -> dict[str, int]:
+def run(engine: Cascade | None = None) -> dict[str, int]:
     orgs = _organisations()
     users = _users(orgs)
     documents = _documents(orgs)
     _counters(orgs)
     _reporting(orgs)
     db.session.commit()
-    deployed = deploy_workflows()
+    deployed = deploy_workflows(engine=engine)
     return {"organisations": len(orgs), "users": users, "documents": documents, "definitions deployed": len(deployed)}
 
 
-def deploy_workflows(directory: Path = WORKFLOWS):
-    """Deploy each .bpmn file as a new version when its content differs from the latest version."""
-    from web.deps import cascade, store
-
+def deploy_workflows(directory: Path = WORKFLOWS, engine: Cascade | None = None):
+    """Deploy each .bpmn file as a new version when its content differs from the latest version (through the
+    app's engine when one is given, else a fresh one: deploying needs no warm state)."""
+    engine = engine or Cascade()
     deployed = []
     for path in sorted(directory.glob("*.bpmn")):
-        deployed += cascade().deploy(
-            store(),
+        deployed += engine.deploy(
+            SqlStore(),
             Actor.system(),
             path.read_bytes(),
             source=f"workflows/{path.name}",
-            known_roles=set(data.ROLES),
+            known_roles=set(ROLES),
             only_if_changed=True,
         )
     return deployed

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from models.roles import ROLES  # noqa: F401
+
 # Demo-only password shared by every seeded account; never use it outside a demo database.
 DEMO_PASSWORD = "cascade-demo"
 
@@ -350,16 +352,7 @@ ORGANISATIONS: list[dict] = [
 
 # --------------------------------------------------------------------------- roles and users
 
-ROLES: dict[str, tuple[str, str]] = {
-    "leader": ("Lãnh đạo", "Leader (head of unit)"),
-    "deputy": ("Phó", "Deputy head"),
-    "specialist": ("Chuyên viên", "Specialist"),
-    "clerk": ("Văn thư", "Records clerk"),
-    "principal": ("Hiệu trưởng", "Principal"),
-    "staff": ("Cán bộ, giáo viên", "Staff / teacher"),
-    "police": ("Cán bộ công an", "Police officer"),
-    "admin": ("Quản trị hệ thống", "System administrator"),
-}
+# ROLES (keys and labels) live in models/roles.py; re-exported here for the seed's users.
 
 
 def _user(username: str, full_name: str, org: str, roles: list[str], title: str, *, synthetic: bool = True) -> dict:

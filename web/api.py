@@ -6,24 +6,16 @@ from datetime import timedelta
 from functools import wraps
 
 from flask import Blueprint, g, jsonify, request
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 
-from engine.core.access import can_see_instance
 from engine.core.clock import clock
-from engine.core.errors import (
-    FormValidationError,
-    NotAllowedError,
-    TaskAlreadyCompletedError,
-    TaskNotFoundError,
-    UnknownProcessError,
-)
-from engine.core.forms import message as field_message
 from models import db
+from models.commands import tokens
 from models.org import ApiToken, Organisation, User, UserRole
-from models.store import instance_record
 from models.workflow import HumanTask, ProcessInstance
 from web import queries
 from web.deps import cascade, make_actor, store
+from web.inbox import deliver_pending
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
@@ -50,7 +42,6 @@ _TOKEN_ACTOR = (
     .outerjoin(UserRole, UserRole.user_id == User.id)
     .where(ApiToken.token_hash == bindparam("h"), ApiToken.revoked.is_(False), User.active.is_(True))
 )
-_TOKEN_USED = update(ApiToken).where(ApiToken.id == bindparam("t")).values(last_used_at=bindparam("at"))
 
 
 def token_required(view):
@@ -65,8 +56,7 @@ def token_required(view):
         first = rows[0]
         now = clock.now()
         if first.last_used_at is None or now - first.last_used_at > TOKEN_USE_RESOLUTION:
-            db.session.execute(_TOKEN_USED, {"t": first.id, "at": now})  # to the minute: no write per request
-            db.session.commit()
+            tokens.note_use(first.id, now)  # to the minute: no write per request
         g.actor = make_actor(
             first.user_id,
             first.full_name,
@@ -120,11 +110,8 @@ def tasks():
 @token_required
 def task(task_id: int):
     s = store()
-    try:
-        cascade().task_for(s, g.actor, task_id)
-    except TaskNotFoundError:
-        return error(404, "task not found")
-    row = db.session.get(HumanTask, task_id)
+    cascade().task_for(s, g.actor, task_id)
+    row = queries.task_row(task_id)
     fields = cascade().form_for(s, g.actor, task_id)[0] if row.status == "open" else []
     return jsonify(task_json(row, fields))
 
@@ -135,30 +122,7 @@ def complete(task_id: int):
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return error(400, "expected a JSON object of form values")
-    s = store()
-    try:
-        instance_id = cascade().complete_task(s, g.actor, task_id, data)
-    except TaskNotFoundError:
-        s.rollback()
-        return error(404, "task not found")
-    except TaskAlreadyCompletedError:
-        s.rollback()
-        return error(409, "task already completed")
-    except NotAllowedError as exc:
-        s.rollback()
-        return error(403, str(exc) or "not allowed")
-    except FormValidationError as exc:
-        s.rollback()
-        return error(
-            422,
-            "invalid form data",
-            fields={
-                k: {"code": v.code, "message": field_message(v, "en"), "message_vi": field_message(v, "vi")}
-                for k, v in exc.errors.items()
-            },
-        )
-    from web.inbox import deliver_pending
-
+    instance_id = cascade().complete_task(store(), g.actor, task_id, data)
     deliver_pending()
     return jsonify({"status": "completed", "instance_id": instance_id})
 
@@ -176,18 +140,7 @@ def unclaim(task_id: int):
 
 
 def _claim(task_id: int, release: bool):
-    s = store()
-    try:
-        (cascade().unclaim if release else cascade().claim)(s, g.actor, task_id)
-    except TaskNotFoundError:
-        s.rollback()
-        return error(404, "task not found")
-    except TaskAlreadyCompletedError:
-        s.rollback()
-        return error(409, "task already completed")
-    except NotAllowedError as exc:
-        s.rollback()
-        return error(403, str(exc) or "not allowed")
+    (cascade().unclaim if release else cascade().claim)(store(), g.actor, task_id)
     return jsonify({"status": "released" if release else "claimed", "task_id": task_id})
 
 
@@ -197,48 +150,40 @@ def start(key: str):
     data = request.get_json(silent=True) or {}
     if not isinstance(data, dict):
         return error(400, "expected a JSON object")
-    s = store()
-    try:
-        instance_id = cascade().start_process(s, g.actor, key, {})
-    except UnknownProcessError:
-        s.rollback()
-        return error(404, "unknown process")
-    except NotAllowedError as exc:
-        s.rollback()
-        return error(403, str(exc))
-    from web.inbox import deliver_pending
-
+    instance_id = cascade().start_process(store(), g.actor, key, {})
     deliver_pending()
     return jsonify({"id": instance_id}), 201
+
+
+def instance_json(row: ProcessInstance) -> dict:
+    return {
+        "id": row.id,
+        "process": row.process_key,
+        "version": row.definition.version,
+        "title": row.title,
+        "status": row.status,
+        "organisation": row.org.name,
+        "directive_id": row.directive_id,
+        "started_at": row.started_at.isoformat(),
+        "completed_at": row.completed_at.isoformat() if row.completed_at else None,
+        "current": (row.summary or {}).get("current", []),
+        "tasks": [task_json(t) for t in queries.instance_tasks(row.id)],
+        "history": [
+            {
+                "at": e.at.isoformat(),
+                "action": e.action,
+                "user": e.user.full_name if e.user else None,
+                "detail": e.detail,
+            }
+            for e in queries.instance_history(row.id)
+        ],
+    }
 
 
 @bp.get("/instances/<int:instance_id>")
 @token_required
 def instance(instance_id: int):
-    row = db.session.get(ProcessInstance, instance_id)
-    if row is None or not can_see_instance(g.actor, instance_record(row)):
+    row = queries.visible_instance(g.actor, instance_id)
+    if row is None:
         return error(404, "instance not found")
-    return jsonify(
-        {
-            "id": row.id,
-            "process": row.process_key,
-            "version": row.definition.version,
-            "title": row.title,
-            "status": row.status,
-            "organisation": row.org.name,
-            "directive_id": row.directive_id,
-            "started_at": row.started_at.isoformat(),
-            "completed_at": row.completed_at.isoformat() if row.completed_at else None,
-            "current": (row.summary or {}).get("current", []),
-            "tasks": [task_json(t) for t in queries.instance_tasks(row.id)],
-            "history": [
-                {
-                    "at": e.at.isoformat(),
-                    "action": e.action,
-                    "user": e.user.full_name if e.user else None,
-                    "detail": e.detail,
-                }
-                for e in queries.instance_history(row.id)
-            ],
-        }
-    )
+    return jsonify(instance_json(row))

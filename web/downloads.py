@@ -29,6 +29,14 @@ def compilation_of(document_id: int) -> ReportCompilation | None:
     ).first()
 
 
+def _submissions(period_id: int) -> list[ReportSubmission]:
+    return db.session.scalars(
+        select(ReportSubmission)
+        .where(ReportSubmission.period_id == period_id)
+        .options(joinedload(ReportSubmission.school).joinedload(Organisation.ward))
+    ).all()
+
+
 def _compiled(document_id: int) -> tuple[Document, ReportCompilation]:
     document = _visible(document_id)
     compilation = compilation_of(document.id)
@@ -59,9 +67,5 @@ def report_word(document_id: int):
 @login_required
 def indicators_excel(document_id: int):
     document, compilation = _compiled(document_id)
-    submissions = db.session.scalars(
-        select(ReportSubmission)
-        .where(ReportSubmission.period_id == compilation.period_id)
-        .options(joinedload(ReportSubmission.school).joinedload(Organisation.ward))
-    ).all()
+    submissions = _submissions(compilation.period_id)
     return _send(indicators_xlsx(compilation, submissions), XLSX_MIMETYPE, f"{_file_stem(document)} - Số liệu.xlsx")

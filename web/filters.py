@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from engine.core.clock import VN_TZ
 from engine.documents.nd30 import PURPOSES
-from seed.data import ROLES
+from models.roles import ROLES
 from web.locale import lang
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from sqlalchemy import Row, select, union_all
 from sqlalchemy.orm import defer, joinedload, selectinload
 
+from engine.core.access import can_see_instance
 from engine.core.ports import Actor
 from models import db
-from models.document import Document, DocumentRecipient
+from models.document import Document, DocumentRecipient, DocumentRelation
 from models.org import Organisation, User
+from models.report import ReportCompilation
+from models.store import instance_record
 from models.workflow import AuditEvent, HumanTask, HumanTaskCandidate, ProcessInstance
 
 SORTS = {
@@ -145,8 +148,6 @@ def can_see_document(actor: Actor, document: Document) -> bool:
 
 def directive_chain(document: Document) -> list[Document]:
     """The directives this document implements, up to the top (bounded)."""
-    from models.document import DocumentRelation
-
     out, current = [], document
     for _ in range(10):
         parent = db.session.scalars(
@@ -163,3 +164,34 @@ def directive_chain(document: Document) -> list[Document]:
 
 def instances_started_by(document_id: int) -> list[ProcessInstance]:
     return list(db.session.scalars(select(ProcessInstance).where(ProcessInstance.directive_id == document_id)))
+
+
+def task_row(task_id: int) -> HumanTask | None:
+    return db.session.get(HumanTask, task_id)
+
+
+def documents(ids) -> list[Document]:
+    """The documents with these ids that exist, in the order given (falsy ids skipped)."""
+    return [d for d in (db.session.get(Document, i) for i in ids if i) if d is not None]
+
+
+def visible_instance(actor: Actor, instance_id: int) -> ProcessInstance | None:
+    row = db.session.get(ProcessInstance, instance_id)
+    return row if row is not None and can_see_instance(actor, instance_record(row)) else None
+
+
+def issued_by_instance(instance_id: int) -> list[Document]:
+    return list(db.session.scalars(select(Document).where(Document.issuing_instance_id == instance_id)))
+
+
+def document(document_id: int) -> Document | None:
+    return db.session.get(Document, document_id)
+
+
+def has_compilation(document_id: int) -> bool:
+    stmt = select(ReportCompilation.id).where(ReportCompilation.document_id == document_id).limit(1)
+    return db.session.scalar(stmt) is not None
+
+
+def user_by_username(username: str) -> User | None:
+    return db.session.scalars(select(User).where(User.username == username)).first()

@@ -8,12 +8,12 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from models import db
 from models.org import User
+from web import queries
 from web.extensions import limiter, login_key, login_manager
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -58,7 +58,7 @@ def login():
         return redirect(url_for("inbox.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalars(select(User).where(User.username == form.username.data.strip().lower())).first()
+        user = queries.user_by_username(form.username.data.strip().lower())
         if user is not None and user.active and user.check_password(form.password.data):
             lang = session.get("lang")
             session.clear()  # no session fixation: a fresh session on login

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, g, render_template
 from flask_login import login_required
-from sqlalchemy import select
 
 from engine.core.clock import clock
 from engine.documents.nd30 import PURPOSES, place_date_line, recipient_lines, signature_block
 from models import cascade as cascade_model
-from models import db
 from models.document import Document
-from models.report import ReportCompilation
 from web import queries
 from web.deps import current_actor
 
@@ -25,7 +22,7 @@ def index():
 
 
 def _visible(document_id: int) -> Document:
-    document = db.session.get(Document, document_id)
+    document = queries.document(document_id)
     if document is None or not queries.can_see_document(current_actor(), document):
         abort(404)
     return document
@@ -52,10 +49,7 @@ def show(document_id: int):
         place_line=place_line,
         relations=cascade_model.parent_documents(document),
         purposes=PURPOSES,
-        has_compilation=db.session.scalar(
-            select(ReportCompilation.id).where(ReportCompilation.document_id == document.id).limit(1)
-        )
-        is not None,
+        has_compilation=queries.has_compilation(document.id),
     )
 
 

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from engine.core.errors import FormValidationError, NotAllowedError, TaskAlreadyCompletedError, TaskNotFoundError
-from engine.core.forms import message as field_message
+from engine.core.access import can_act_on_task
+from engine.core.errors import FormValidationError
 from models import db
-from models.document import Document
-from models.workflow import HumanTask
+from models.store import task_record
 from web import queries
 from web.deps import cascade, current_actor, store
+from web.errors import form_errors
 from web.filters import bilingual, vn_datetime
 from web.forms import parse_submission, recipient_choices
-from web.locale import lang
 
 bp = Blueprint("inbox", __name__, template_folder="templates")
 
@@ -80,66 +79,48 @@ def _lines(rows) -> list[Line]:
     return lines
 
 
-@bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
+@bp.route("/tasks/<int:task_id>")
 @login_required
 def task(task_id: int):
-    actor = current_actor()
-    s = store()
+    cascade().task_for(store(), current_actor(), task_id)
+    return _task_page(task_id)
+
+
+@bp.route("/tasks/<int:task_id>", methods=["POST"])
+@login_required
+def complete(task_id: int):
+    actor, s = current_actor(), store()
+    cascade().task_for(s, actor, task_id)
+    fields, _values = cascade().form_for(s, actor, task_id)
+    submitted = parse_submission(fields, request.form)
     try:
-        record, instance = cascade().task_for(s, actor, task_id)
-    except TaskNotFoundError:
-        abort(404)
-    errors: dict = {}
-    submitted: dict = {}
-    if request.method == "POST":
-        fields, _values = cascade().form_for(s, actor, task_id)
-        submitted = parse_submission(fields, request.form)
-        try:
-            cascade().complete_task(s, actor, task_id, submitted)
-        except FormValidationError as exc:
-            s.rollback()
-            errors = {k: field_message(v, lang()) for k, v in exc.errors.items()}
-            flash(_("Biểu mẫu có lỗi, vui lòng kiểm tra các trường được đánh dấu."), "error")
-        except TaskAlreadyCompletedError:
-            s.rollback()
-            flash(_("Nhiệm vụ này đã được hoàn thành trước đó; không có thay đổi nào được lưu."), "warning")
-            return redirect(url_for("processes.instance", instance_id=instance.id)), 303
-        except NotAllowedError:
-            s.rollback()
-            abort(403)
-        else:
-            deliver_pending()
-            flash(_("Đã hoàn thành nhiệm vụ."), "success")
-            return redirect(url_for("inbox.index")), 303
-    row = db.session.get(HumanTask, task_id)
-    fields, values = cascade().form_for(s, actor, task_id) if row.status == "open" else ([], {"__data__": {}})
+        cascade().complete_task(s, actor, task_id, submitted)
+    except FormValidationError as exc:  # the form again, with each field's message and what was typed
+        errors = form_errors(exc)
+        flash(_("Biểu mẫu có lỗi, vui lòng kiểm tra các trường được đánh dấu."), "error")
+        return _task_page(task_id, submitted, errors)
+    deliver_pending()
+    flash(_("Đã hoàn thành nhiệm vụ."), "success")
+    return redirect(url_for("inbox.index")), 303
+
+
+def _task_page(task_id: int, submitted: dict | None = None, errors: dict | None = None):
+    row = queries.task_row(task_id)
+    is_open = row.status == "open"
+    fields, values = cascade().form_for(store(), current_actor(), task_id) if is_open else ([], {"__data__": {}})
     data = values.pop("__data__", {})
-    if submitted:
-        values.update({k: v for k, v in submitted.items()})
-    documents = _documents(row, data)
+    values.update(submitted or {})
     return render_template(
         "inbox/task.html",
         task=row,
         fields=fields,
         values=values,
-        errors=errors,
+        errors=errors or {},
         data=data,
-        documents=documents,
+        documents=queries.documents((row.instance.directive_id, data.get("document_id"))),
         recipient_choices=recipient_choices(row.instance.org_id),
-        can_act=row.status == "open" and _can_act(row),
+        can_act=is_open and can_act_on_task(current_actor(), task_record(row)),
     ), (422 if errors else 200)
-
-
-def _can_act(row: HumanTask) -> bool:
-    from engine.core.access import can_act_on_task
-    from models.store import task_record
-
-    return can_act_on_task(current_actor(), task_record(row))
-
-
-def _documents(row: HumanTask, data: dict) -> list[Document]:
-    ids = [i for i in (row.instance.directive_id, data.get("document_id")) if i]
-    return [d for d in (db.session.get(Document, i) for i in ids) if d is not None]
 
 
 @bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
@@ -155,30 +136,16 @@ def unclaim(task_id: int):
 
 
 def _claim_action(task_id: int, release: bool):
-    s = store()
-    try:
-        (cascade().unclaim if release else cascade().claim)(s, current_actor(), task_id)
-    except TaskNotFoundError:
-        abort(404)
-    except TaskAlreadyCompletedError:
-        s.rollback()
-        flash(_("Nhiệm vụ này đã được hoàn thành trước đó."), "warning")
-    except NotAllowedError:
-        s.rollback()
-        flash(_("Nhiệm vụ đã được người khác nhận xử lý."), "warning")
-    else:
-        flash(_("Đã trả lại nhiệm vụ cho đơn vị.") if release else _("Bạn đã nhận xử lý nhiệm vụ."), "success")
-    return redirect(
-        request.referrer
-        if request.referrer and request.referrer.startswith(request.host_url)
-        else url_for("inbox.task", task_id=task_id)
-    ), 303
+    (cascade().unclaim if release else cascade().claim)(store(), current_actor(), task_id)
+    flash(_("Đã trả lại nhiệm vụ cho đơn vị.") if release else _("Bạn đã nhận xử lý nhiệm vụ."), "success")
+    back = request.referrer
+    if not (back and back.startswith(request.host_url)):
+        back = url_for("inbox.task", task_id=task_id)
+    return redirect(back), 303
 
 
 def deliver_pending() -> None:
     """Deliver the messages the request just committed (the worker retries whatever fails here). A request
     that wrote nothing to the outbox skips the look."""
-    from flask import current_app
-
     if db.session.info.pop("outbox_written", False) and current_app.config.get("DELIVER_INLINE"):
         cascade().deliver_messages(store())
