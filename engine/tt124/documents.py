@@ -1,6 +1,7 @@
 """The Circular 124 recognition dossier (Art. 9(2)(b)) as Word files laid out per Decree 30/2020: the school's
 Tờ trình (submission), Báo cáo kết quả (report on results) and Biên bản (minutes of the self-assessment
-meeting), and the text of UBND TP's recognition decision.
+meeting). A criterion is rated "Đạt" only when the meeting found it met and evidence backs it. UBND TP's decision
+and the Giấy công nhận are in `engine.tt124.letters`.
 
 Pure: the NĐ 30 Word layout of `engine.documents.word` (python-docx) and `engine.documents.nd30` (place-date line,
 "Nơi nhận", signature block); the caller gives a `Dossier` of plain values and stores the bytes.
@@ -21,6 +22,7 @@ from engine.tt124.rules import CIRCULAR, CRITERIA, TITLE
 
 _t = layout.clean_text
 QUOTED_TITLE = f"“{TITLE}”"
+NO_EVIDENCE = "Chưa có minh chứng"
 
 
 @dataclass
@@ -156,7 +158,7 @@ def bao_cao_text(d: Dossier) -> tuple[str, list[tuple[str, str]]]:
         out.append(
             (
                 "p",
-                "Đối chiếu với dữ liệu sự việc, báo cáo trên hệ thống Cascade trong thời gian đánh giá: "
+                "Đối chiếu với sổ theo dõi sự việc và các báo cáo của nhà trường trong thời gian đánh giá: "
                 "nhà trường không có trường hợp nào thuộc diện không được xét công nhận.",
             )
         )
@@ -172,13 +174,29 @@ def bao_cao_text(d: Dossier) -> tuple[str, list[tuple[str, str]]]:
             f"Tỷ lệ tổ, bộ phận đạt danh hiệu Hoàn thành tốt nhiệm vụ trở lên: {meeting.get('ty_le_to_dat', '…')}%. "
             f"Cuộc họp ngày {_d(meeting.get('ngay_hop'))} biểu quyết tán thành {meeting.get('ty_le_tan_thanh', '…')}%.",
         ),
-        (
-            "p",
-            f"{d.school_name} tự đánh giá đạt đủ 6 tiêu chí và đề nghị Ủy ban nhân dân thành phố xem xét, công nhận "
-            f"nhà trường đạt tiêu chuẩn {QUOTED_TITLE} năm {d.year}.",
-        ),
+        ("p", _assessment(d)),
     ]
     return summary, out
+
+
+def rated_met(d: Dossier, number: int) -> bool:
+    """ "Đạt" only when the meeting found the criterion met and at least one piece of evidence backs it."""
+    return bool(d.meeting.get(f"tc{number}")) and bool(_criterion_evidence(d, number))
+
+
+def _assessment(d: Dossier) -> str:
+    unmet = [n for n in CRITERIA if not rated_met(d, n)]
+    if not unmet:
+        return (
+            f"{d.school_name} tự đánh giá đạt đủ 6 tiêu chí và đề nghị Ủy ban nhân dân thành phố xem xét, công nhận "
+            f"nhà trường đạt tiêu chuẩn {QUOTED_TITLE} năm {d.year}."
+        )
+    listed = ", ".join(map(str, unmet))
+    return (
+        f"{d.school_name} tự đánh giá đạt {len(CRITERIA) - len(unmet)}/{len(CRITERIA)} tiêu chí; tiêu chí {listed} "
+        "chưa có minh chứng hoặc chưa đạt, nhà trường tiếp tục bổ sung, hoàn thiện trước khi Ủy ban nhân dân thành "
+        "phố xem xét."
+    )
 
 
 def bien_ban_text(d: Dossier) -> tuple[str, list[tuple[str, str]]]:
@@ -243,25 +261,6 @@ def bien_ban_text(d: Dossier) -> tuple[str, list[tuple[str, str]]]:
     return summary, out
 
 
-def decision_text(school_name: str, year: int, to_trinh: str, appraisal_by: str, receiver: str) -> tuple[str, str]:
-    """(summary line, body) of UBND TP's decision recognising one school (Giấy công nhận kèm theo)."""
-    summary = f"Về việc công nhận {school_name} đạt tiêu chuẩn {QUOTED_TITLE} năm {year}"
-    body = "\n".join(
-        [
-            "Căn cứ Luật Tổ chức chính quyền địa phương ngày 19/6/2015; Luật sửa đổi, bổ sung một số điều của Luật "
-            "Tổ chức Chính phủ và Luật Tổ chức chính quyền địa phương ngày 22/11/2019;",
-            f"Căn cứ {CIRCULAR};",
-            f"Xét Tờ trình số {to_trinh} của {school_name} và kết quả thẩm định của {appraisal_by},",
-            "QUYẾT ĐỊNH:",
-            f"Điều 1. Công nhận {school_name} đạt tiêu chuẩn {QUOTED_TITLE} năm {year}; cấp Giấy công nhận kèm theo.",
-            "Điều 2. Quyết định có hiệu lực kể từ ngày ký.",
-            f"Điều 3. Chánh Văn phòng HĐND và UBND thành phố, Trưởng Công an thành phố, Trưởng {receiver}, Hiệu "
-            f"trưởng {school_name} căn cứ Quyết định thi hành./.",
-        ]
-    )
-    return summary, body
-
-
 # --------------------------------------------------------------------------- Word layout (NĐ 30/2020)
 
 
@@ -319,11 +318,11 @@ def _criteria_table(word, d: Dossier) -> None:
         cells = table.add_row().cells
         layout.cell_paragraph(cells[0], str(number), 12)
         layout.cell_paragraph(cells[1], vi, 11, align=WD_ALIGN_PARAGRAPH.LEFT)
-        lines = _criterion_evidence(d, number) or ["(chưa cập nhật minh chứng)"]
-        layout.cell_paragraph(cells[2], "- " + lines[0], 11, align=WD_ALIGN_PARAGRAPH.LEFT)
+        lines = [f"- {line}" for line in _criterion_evidence(d, number)] or [NO_EVIDENCE]
+        layout.cell_paragraph(cells[2], lines[0], 11, align=WD_ALIGN_PARAGRAPH.LEFT)
         for line in lines[1:]:
-            layout.paragraph(cells[2], "- " + line, 11, align=WD_ALIGN_PARAGRAPH.LEFT)
-        layout.cell_paragraph(cells[3], "Đạt" if d.meeting.get(f"tc{number}") else "Chưa đạt", 12, bold=True)
+            layout.paragraph(cells[2], line, 11, align=WD_ALIGN_PARAGRAPH.LEFT)
+        layout.cell_paragraph(cells[3], "Đạt" if rated_met(d, number) else "Chưa đạt", 12, bold=True)
     layout.column_widths(table, widths)
 
 
@@ -387,7 +386,6 @@ __all__ = [
     "bien_ban_docx",
     "bien_ban_text",
     "body_text",
-    "decision_text",
     "to_trinh_docx",
     "to_trinh_text",
 ]

@@ -1,7 +1,7 @@
 """Circular 124/2021/TT-BCA, "An toàn về an ninh, trật tự" for educational institutions (primer §2): the yearly
 window, who is eligible, the six criteria, the disqualifier checklist and the ward roll-up rule.
 
-Pure Python: no storage, no framework. `engine/tt124/services.py` runs the yearly cycle with these rules.
+Pure Python: no storage, no framework. The other modules of `engine/tt124/` run the yearly cycle with these rules.
 """
 
 from __future__ import annotations
@@ -375,5 +375,6 @@ STATUSES: dict[str, tuple[str, str]] = {
     "appraised": ("Công an TP đã thẩm định", "Appraised by the city police"),
     "rejected": ("Thẩm định không đạt", "Appraisal refused"),
     "recognised": ("Được công nhận", "Recognised"),
+    "under_review": ("Được công nhận — cần xem xét lại", "Recognised — to be reviewed"),
     "not_recognised": ("Không được công nhận", "Not recognised"),
 }

@@ -14,6 +14,8 @@ from docx import Document as WordDocument
 from sqlalchemy import select
 
 from engine.core.clock import VN_TZ, clock
+from engine.incidents import services as incident_services
+from engine.tt124 import services as tt124_services
 from engine.tt124.rules import (
     calendar,
     eligibility,
@@ -174,7 +176,7 @@ def test_a_whole_year_for_the_seeded_schools(app, browser):
         # 15/02/2022: CTTT opens the year; each eligible school gets its own instance
         at(2022, 2, 15, 8, 0)
         pgddt = org("cp-pgddt")
-        cycle_id = cascade().open_tt124_cycle(store(), token_actor("pgddt.cttt"), pgddt.id, 2022)
+        cycle_id = tt124_services.open_cycle(cascade(), store(), token_actor("pgddt.cttt"), pgddt.id, 2022)
         cascade().deliver_messages(store())
         rows = db.session.scalars(select(Tt124Participation).where(Tt124Participation.cycle_id == cycle_id)).all()
         schools = {r.school_id: r for r in rows}
@@ -234,7 +236,7 @@ def test_a_whole_year_for_the_seeded_schools(app, browser):
 
         # 12/09: school violence at one school — flagged to its principal and CTTT at once, from the incident path
         at(2022, 9, 12, 10, 0)
-        cascade().raise_incident(
+        incident_services.raise_incident(
             store(),
             token_actor(principal[DISQUALIFIED]),
             {
@@ -247,7 +249,7 @@ def test_a_whole_year_for_the_seeded_schools(app, browser):
             },
         )
         cascade().deliver_messages(store())
-        cascade().raise_incident(  # not a disqualifier: nobody is warned
+        incident_services.raise_incident(  # not a disqualifier: nobody is warned
             store(),
             token_actor(principal[LOOKED_AT]),
             {
@@ -275,8 +277,8 @@ def test_a_whole_year_for_the_seeded_schools(app, browser):
         assert [f["code"] for f in participation(cycle_id, LATE).findings] == ["no_registration"]
         assert any("không đủ điều kiện" in t for t in notified(principal[LATE]))
         recognised = sorted(eligible - {DISQUALIFIED, LATE})
-        for code in (DISQUALIFIED, LATE):
-            assert db.session.get(ProcessInstance, instance[code]).status == "completed"
+        for code in (DISQUALIFIED, LATE):  # out, but still watched for incidents until the window's end
+            assert db.session.get(ProcessInstance, instance[code]).status == "running"
         fields, values = cascade().form_for(
             store(), token_actor(principal[LOOKED_AT]), open_task("hold_meeting", instance_id=instance[LOOKED_AT]).id
         )
@@ -308,6 +310,8 @@ def test_a_whole_year_for_the_seeded_schools(app, browser):
             act(principal[code], "sign_dossier", instance[code], {"de_nghi": "submit"})
         at(2022, 11, 16, 0, 1)
         cascade().fire_due_timers(store())  # the window closes: no more watching
+        for code in (DISQUALIFIED, LATE):
+            assert db.session.get(ProcessInstance, instance[code]).status == "completed"
         at(2022, 11, 21, 9, 0)
         for code in recognised:
             act("catp.canbo", "appraise", instance[code], {"tham_dinh": "dat"})
@@ -321,7 +325,7 @@ def test_a_whole_year_for_the_seeded_schools(app, browser):
         for code in recognised:
             p = final[code]
             assert p.submitted_on_time and p.certificate_number.endswith("/QĐ-UBND")
-            assert p.certificate_date == date(2022, 11, 25) and len(p.files) == 3
+            assert p.certificate_date == date(2022, 11, 25) and len(p.files) == 5  # dossier, decision, certificate
             assert db.session.get(ProcessInstance, instance[code]).status == "completed"
         decision = db.session.get(Document, final[LOOKED_AT].decision_document_id)
         assert decision.signer_name == "Phan Văn Quyết" and decision.signing_mode == "TM"
@@ -449,7 +453,7 @@ def check_dossier(files: dict, school: Organisation, principal_username: str) ->
 def test_schools_that_never_register_are_out_at_the_assessment(app, browser):
     with app.app_context():
         at(2023, 1, 5, 8, 0)
-        cycle_id = cascade().open_tt124_cycle(store(), token_actor("pgddt.cttt"), org("cp-pgddt").id, 2023)
+        cycle_id = tt124_services.open_cycle(cascade(), store(), token_actor("pgddt.cttt"), org("cp-pgddt").id, 2023)
         cascade().deliver_messages(store())
         assert db.session.scalars(
             select(HumanTask).where(HumanTask.bpmn_id == "register", HumanTask.status == "open")
