@@ -75,6 +75,8 @@ class ReportSubmission(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     on_time: Mapped[bool | None] = mapped_column(Boolean)
+    # reminders already sent, one key per due event ("send_reminder@2022-09-16"): each goes out once
+    notices: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
 
     period: Mapped[ReportPeriod] = relationship()
     school: Mapped[Organisation] = relationship()

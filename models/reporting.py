@@ -1,14 +1,51 @@
 """Read models other features draw from: incident counts per school and period (closed, confirmed
-incidents), for the periodic report's section D and the Circular 124 disqualifier checklist."""
+incidents), for the periodic report's section D and the Circular 124 disqualifier checklist. Also the
+reporting feature's own small writes: reminders sent once per due event, the holiday calendar."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
 from models import db
 from models.incident import Incident
+from models.report import Holiday, ReportSubmission
+
+
+class ReportNotices:
+    """Store mixin (engine.reporting.services.ReportingStore): remember each reminder sent, so a due event
+    reminds once however many times its timer or handler runs (a duplicate instance, a retried step)."""
+
+    def record_report_notice(self, submission_id: int, key: str) -> bool:
+        """True the first time `key` is recorded for the submission (the caller then sends it). The row is
+        locked (PostgreSQL) so two workers firing two instances' timers cannot both see it unsent."""
+        row = db.session.get(ReportSubmission, submission_id, with_for_update=True, populate_existing=True)
+        sent = list(row.notices or [])
+        if key in sent:
+            return False
+        row.notices = [*sent, key]
+        db.session.flush()
+        return True
+
+
+def add_holiday(day: date, name: str) -> bool:
+    """Add a public holiday (administrators); False when the day is listed already. Commits."""
+    if db.session.get(Holiday, day) is not None:
+        return False
+    db.session.add(Holiday(day=day, name=name[:200]))
+    db.session.commit()
+    return True
+
+
+def delete_holiday(day: date) -> bool:
+    """Remove a public holiday; False when it was not listed. Commits."""
+    row = db.session.get(Holiday, day)
+    if row is None:
+        return False
+    db.session.delete(row)
+    db.session.commit()
+    return True
 
 
 def incident_counts(school_id: int, start: datetime, end: datetime) -> dict[tuple[str, str], int]:

@@ -114,3 +114,44 @@ def compile_reports(reports: list[dict], numeric_fields: list[str]) -> dict:
         "expected": expected,
         "on_time_rate": round(100 * len(on_time) / expected, 1) if expected else 0.0,
     }
+
+
+# -- guards against stale tasks (a duplicate instance, an instance that was cancelled or replaced) ------------
+ACCEPTED = "Báo cáo kỳ này đã được Phòng GDĐT tiếp nhận; nhiệm vụ này đã cũ, số liệu đã tiếp nhận không bị thay đổi."
+CLOSED = "Kỳ báo cáo đã đóng (báo cáo tổng hợp đã được gửi); không thể nộp hoặc sửa báo cáo của kỳ này."
+NOT_RUNNING = "Nhiệm vụ thuộc một quy trình báo cáo đã kết thúc, bị hủy hoặc được thay thế; không thể hoàn thành."
+UNDER_REVIEW = "Báo cáo kỳ này đã được nộp từ một nhiệm vụ khác và đang chờ Phòng GDĐT xem xét; nhiệm vụ này đã cũ."
+NOT_LINKED = "Nhiệm vụ này không thuộc quy trình đang theo dõi báo cáo của trường; không thể ghi kết quả."
+
+
+def stale_reason(
+    *,
+    status: str,
+    period_closed: bool,
+    instance_running: bool,
+    linked_instance_id: int | None,
+    instance_id: int,
+    step: str,
+) -> str | None:
+    """Why a step of a school's report instance must not touch the submission (None: it may).
+
+    `step` is "fill" (the school fills or signs), "submit" (the principal sends it) or "review" (the office
+    accepts or returns it). Once accepted, or once the period is closed, nothing changes the submission; a
+    report under review belongs to the instance that sent it; the office reviews only in that instance."""
+    if not instance_running:
+        return NOT_RUNNING
+    if status == "accepted":
+        return ACCEPTED
+    if period_closed:
+        return CLOSED
+    other = linked_instance_id is not None and linked_instance_id != instance_id
+    if step in ("fill", "submit") and status == "submitted" and other:
+        return UNDER_REVIEW
+    if step == "review" and other:
+        return NOT_LINKED
+    return None
+
+
+def notice_key(event: str, due: date) -> str:
+    """One reminder per submission and due event: the diagram step that sends it and the deadline it is about."""
+    return f"{event}@{due.isoformat()}"

@@ -4,39 +4,40 @@ incidents, track each submission, chase, extensions, and compile the accepted re
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Protocol
 
-from engine.core.clock import VN_TZ, clock
+from engine.core.clock import clock
 from engine.core.errors import EngineError, NotAllowedError
-from engine.core.forms import form_fields
 from engine.core.ports import Actor, InstanceRecord, NewMessage, Store
 from engine.core.runtime import ServiceCall, end_of_day
 from engine.documents.distribution import default_distribution
+from engine.reporting import steps
 from engine.reporting.rules import add_working_days, compile_reports, window
+from engine.reporting.steps import at_hour, period_of, report_fields
 
 if TYPE_CHECKING:
     from engine.core.cascade import Cascade
 
-OPENING_HOUR = time(8, 0)
-# Incident categories that fill section D of a school's report.
-INCIDENT_FIELDS = {
-    "traffic_accident": "d_traffic_violations",
-    "fight": "d_fights",
-    "school_violence": "d_school_violence",
-    "drugs": "d_drug_cases",
-    "child_abuse": "d_child_abuse",
-    "injury_accident": "d_injuries",
-}
 
+class ReportingStore(Store, Protocol):
+    """The Store plus what reminders need (models.reporting.ReportNotices)."""
 
-def _at(day: date, hour: time = OPENING_HOUR) -> datetime:
-    return datetime.combine(day, hour, VN_TZ)
+    def record_report_notice(self, submission_id: int, key: str) -> bool: ...
 
 
 def open_period(engine: Cascade, store: Store, actor: Actor, regime_id: int, year: int, index: int = 1) -> int:
     """Open one period of a regime: deadlines per level (≥ 1 working day after the cut-off, holidays
-    skipped), the compiling instance at the receiver, and one report instance per reporting school."""
+    skipped), the compiling instance at the receiver, and one report instance per reporting school.
+    Commits; on any failure (a period opened twice included) rolls back and re-raises."""
+    try:
+        return _open_period(engine, store, actor, regime_id, year, index)
+    except BaseException:
+        store.rollback()
+        raise
+
+
+def _open_period(engine: Cascade, store: Store, actor: Actor, regime_id: int, year: int, index: int) -> int:
     regime = store.regime(regime_id)
     receiver = store.org(regime.receiver_id)
     if not (
@@ -54,13 +55,14 @@ def open_period(engine: Cascade, store: Store, actor: Actor, regime_id: int, yea
     definition = store.latest_definition("compile_report")
     if definition is None:
         raise EngineError("the compile_report process is not deployed")
+    # the office compiles with what it has, leaving late and extended schools a short grace
+    compile_at = at_hour(add_working_days(school_due, max(1, regime.office_deadline_days - 2), holidays))
     compile_payload = {
         "period_id": period.id,
         "label": w.label,
         "directive_id": None,
         "sender_org_id": None,
-        # the office compiles with what it has, leaving late and extended schools a short grace
-        "compile_at": _at(add_working_days(school_due, max(1, regime.office_deadline_days - 2), holidays)).isoformat(),
+        "compile_at": compile_at.isoformat(),
         "office_due_at": end_of_day(office_due).isoformat(),
         "expected_count": len(schools),
     }
@@ -96,7 +98,7 @@ def open_period(engine: Cascade, store: Store, actor: Actor, regime_id: int, yea
                     "end": w.end.isoformat(),
                     "due": school_due.isoformat(),
                     "due_at": due_at.isoformat(),
-                    "remind_at": _at(remind_day).isoformat(),
+                    "remind_at": at_hour(remind_day).isoformat(),
                     "chase_at": (due_at + timedelta(minutes=1)).isoformat(),
                     "escalate_at": end_of_day(add_working_days(school_due, 2, holidays)).isoformat(),
                 },
@@ -114,12 +116,21 @@ def open_period(engine: Cascade, store: Store, actor: Actor, regime_id: int, yea
 
 
 def request_extension(engine: Cascade, store: Store, actor: Actor, period_id: int, until: date, reason: str) -> None:
-    """A school asks for more time (xin gia hạn): the request reaches CTTT as a task in the same instance."""
+    """A school asks for more time (xin gia hạn): the request reaches CTTT as a task in the same instance.
+    Commits; on failure rolls back and re-raises."""
+    try:
+        _request_extension(engine, store, actor, period_id, until, reason)
+    except BaseException:
+        store.rollback()
+        raise
+
+
+def _request_extension(engine: Cascade, store: Store, actor: Actor, period_id: int, until: date, reason: str) -> None:
     submission = store.submission(period_id, actor.org_id) if actor.org_id else None
     if submission is None or not actor.roles & {"staff", "principal"}:
-        raise NotAllowedError("only the reporting school asks for an extension")
+        raise NotAllowedError("Chỉ nhà trường phải báo cáo mới được đề nghị gia hạn.")
     if submission.status == "accepted":
-        raise NotAllowedError("the report has been accepted already")
+        raise NotAllowedError("Báo cáo kỳ này đã được tiếp nhận; không cần gia hạn.")
     instance = store.lock_instance(submission.instance_id)
     live = engine.load_instance(store, instance)
     engine.runtime.send(live, "extension_requested", {"until": until.isoformat(), "reason": reason[:2000]})
@@ -134,102 +145,12 @@ def request_extension(engine: Cascade, store: Store, actor: Actor, period_id: in
     store.commit()
 
 
-# -- service tasks ---------------------------------------------------------------------------------------
-def _period_of(call: ServiceCall) -> int:
-    opened = call.data.get("report_period_opened") or call.data.get("compile_period") or {}
-    if not opened.get("period_id"):
-        raise EngineError(f"{call.bpmn_id}: the instance carries no reporting period")
-    return int(opened["period_id"])
-
-
-def prefill_report(engine, store: Store, instance: InstanceRecord, call: ServiceCall) -> dict:
-    """Link the submission to this instance and prefill section D from the incidents Cascade recorded."""
-    period = store.period(_period_of(call))
-    submission = store.submission(period.id, instance.org_id)
-    store.set_submission(submission.id, instance_id=instance.id)
-    counts = store.incident_counts(
-        instance.org_id, _at(period.start, time(0)), _at(period.end + timedelta(days=1), time(0))
-    )
-    data = {field: 0 for field in INCIDENT_FIELDS.values()}
-    for (category, _severity), count in counts.items():
-        if category in INCIDENT_FIELDS:
-            data[INCIDENT_FIELDS[category]] += count
-    return {**data, "ket_qua_xem_xet": ""}
-
-
-def report_status(engine, store: Store, instance: InstanceRecord, call: ServiceCall) -> dict:
-    """submitted: keep the figures and whether they came in time; returned/accepted: the office's review."""
-    period = store.period(_period_of(call))
-    submission = store.submission(period.id, instance.org_id)
-    status = call.properties.get("status") or str(call.data.get(call.properties.get("statusField", ""), ""))
-    status = {"accept": "accepted", "return": "returned"}.get(status, status)
-    now = clock.now()
-    fields: dict = {"status": status}
-    if status == "submitted":
-        numeric = [f.id for f in _report_fields(engine, store, instance) if f.type in ("long", "boolean")]
-        fields["values"] = {k: call.data.get(k) for k in numeric} | {
-            k: call.data.get(k) for k in ("tinh_hinh", "de_xuat") if k in call.data
-        }
-        if submission.submitted_at is None:
-            deadline = end_of_day(submission.extended_until or submission.due)
-            fields.update(submitted_at=now, on_time=now <= deadline)
-    elif status == "returned":
-        fields["returns"] = submission.returns + 1
-    elif status == "accepted":
-        fields["accepted_at"] = now
-    store.set_submission(submission.id, **fields)
-    return {}
-
-
-def chase(engine, store: Store, instance: InstanceRecord, call: ServiceCall) -> dict:
-    """Remind or chase (đôn đốc) unless the report is in, or an extension still runs."""
-    period = store.period(_period_of(call))
-    submission = store.submission(period.id, instance.org_id)
-    if submission.status in ("submitted", "accepted"):
-        return {}
-    if submission.extended_until and clock.now() <= end_of_day(submission.extended_until):
-        return {}
-    school = store.org(instance.org_id)
-    due = submission.extended_until or submission.due
-    title = (call.properties.get("title") or "Báo cáo {period}").format(
-        period=period.label, due=due.strftime("%d/%m/%Y"), school=school.name
-    )
-    pairs = engine.candidates(store, instance, [t for t in (call.properties.get("targets") or "").split(",") if t])
-    users = [u.id for org_id, role in pairs for u in store.users_with_role(org_id, role)]
-    store.notify(users, title, f"{school.name} — {period.label}", f"/reports/periods/{period.id}", clock.now())
-    return {}
-
-
-def apply_extension(engine, store: Store, instance: InstanceRecord, call: ServiceCall) -> dict:
-    period = store.period(_period_of(call))
-    submission = store.submission(period.id, instance.org_id)
-    if call.data.get("gia_han") == "grant":
-        requested = (call.data.get("extension_requested") or {}).get("until")
-        until = date.fromisoformat(str(call.data.get("han_moi") or requested))
-        store.set_submission(submission.id, extended_until=until)
-        store.set_open_task_due(instance.id, "fill_report", end_of_day(until))
-    else:
-        store.set_submission(submission.id, extension_refused=True)
-    return {}
-
-
-def _report_fields(engine, store: Store, instance: InstanceRecord | None = None):
-    """The indicator fields as the school report's diagram declares them (edit the form, the compilation
-    follows)."""
-    definition = store.latest_definition("school_report")
-    spec, _subs = engine.runtime.specs(definition)
-    for process in [spec, *_subs.values()]:
-        task = process.task_specs.get("fill_report")
-        if task is not None:
-            return form_fields(task)
-    raise EngineError("school_report has no fill_report task")
-
-
+# -- service tasks of the compiling instance (the school report's are in engine.reporting.steps) ---------
 def compile_period_reports(engine, store: Store, instance: InstanceRecord, call: ServiceCall) -> dict:
     """Prefill the compiled report from the accepted school reports: sums and breakdowns of every numeric
     indicator, schools with incidents, who reported on time, late or not at all."""
-    period = store.period(_period_of(call))
-    fields = [f for f in _report_fields(engine, store) if f.type == "long"]
+    period = store.period(period_of(call))
+    fields = [f for f in report_fields(engine, store) if f.type == "long"]
     orgs = {o.id: o for o in store.orgs()}
     reports = []
     for s in store.submissions(period.id):
@@ -273,15 +194,12 @@ def compile_period_reports(engine, store: Store, instance: InstanceRecord, call:
 
 
 def link_compilation(engine, store: Store, instance: InstanceRecord, call: ServiceCall) -> dict:
-    store.set_compilation_document(_period_of(call), instance.org_id, int(call.data["document_id"]))
+    store.set_compilation_document(period_of(call), instance.org_id, int(call.data["document_id"]))
     return {}
 
 
 HANDLERS = {
-    "prefill_report": prefill_report,
-    "report_status": report_status,
-    "chase": chase,
-    "apply_extension": apply_extension,
+    **steps.HANDLERS,
     "compile_reports": compile_period_reports,
     "link_compilation": link_compilation,
 }

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from engine.core.clock import VN_TZ, clock
+from engine.reporting import services as reporting_services
 from models import db
 from models.document import Document
 from models.org import User
@@ -69,7 +70,7 @@ def run_full_period(app) -> FullPeriod:
     """The whole period of the module docstring, with its checks; call it inside `app.app_context()`."""
     regime = db.session.scalars(select(ReportingRegime).where(ReportingRegime.frequency == "quarterly")).one()
     clock.freeze(datetime(2022, 9, 15, 8, 0, tzinfo=VN_TZ))  # the day after the Q3 cut-off (14/9)
-    period_id = cascade().open_period(store(), token_actor("pgddt.cttt"), regime.id, 2022, 3)
+    period_id = reporting_services.open_period(cascade(), store(), token_actor("pgddt.cttt"), regime.id, 2022, 3)
     cascade().deliver_messages(store())
     period = db.session.get(ReportPeriod, period_id)
     assert (period.start, period.end, period.school_due) == (
@@ -113,7 +114,8 @@ def run_full_period(app) -> FullPeriod:
 
     # the extended school asks on the due date; CTTT grants two more working days
     clock.freeze(datetime(2022, 9, 16, 9, 0, tzinfo=VN_TZ))
-    cascade().request_extension(
+    reporting_services.request_extension(
+        cascade(),
         store(),
         token_actor(people(extended)["principal"]),
         period_id,

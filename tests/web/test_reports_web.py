@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from engine.core.clock import VN_TZ, clock
+from engine.reporting import services as reporting_services
 from models import db
 from models.report import Holiday, ReportingRegime, ReportSubmission
 from tests.conftest import IsolatedClient
@@ -20,7 +21,7 @@ from web.deps import cascade, store
 def open_q3(app):
     regime = db.session.scalars(select(ReportingRegime).where(ReportingRegime.frequency == "quarterly")).one()
     clock.freeze(datetime(2022, 9, 15, 8, 0, tzinfo=VN_TZ))
-    period_id = cascade().open_period(store(), token_actor("pgddt.cttt"), regime.id, 2022, 3)
+    period_id = reporting_services.open_period(cascade(), store(), token_actor("pgddt.cttt"), regime.id, 2022, 3)
     cascade().deliver_messages(store())
     return period_id
 
@@ -80,3 +81,29 @@ def test_only_administrators_edit_holidays(app, browser):
         db.session.expire_all()
         assert db.session.get(Holiday, datetime(2023, 1, 2).date()).name == "Nghỉ bù Tết Dương lịch"
         assert admin.post_form("/reports/holidays", {"day": "xx", "name": ""}).status_code == 422
+
+
+def test_office_opens_a_period_from_the_dashboard_once(app, browser):
+    with app.app_context():
+        regime = db.session.scalars(select(ReportingRegime).where(ReportingRegime.frequency == "quarterly")).one()
+        clock.freeze(datetime(2022, 9, 15, 8, 0, tzinfo=VN_TZ))
+        cttt = browser("pgddt.cttt")
+        form = {"regime": str(regime.id), "year": "2022", "index": "3"}
+        opened = cttt.post_form("/reports/open", form, form_page="/reports")
+        assert opened.status_code == 303 and "/reports/periods/" in opened.headers["Location"]
+        again = cttt.post_form("/reports/open", form, form_page="/reports")
+        assert again.status_code == 303 and again.headers["Location"].endswith(f"/reports?regime={regime.id}")
+        subs = db.session.scalars(select(ReportSubmission)).all()
+        assert len({s.period_id for s in subs}) == 1 and all(s.instance_id for s in subs)
+        school = browser(people(subs[0].school_id)["staff"])
+        assert school.get("/reports/mine").status_code == 200
+        assert school.get(opened.headers["Location"]).status_code == 302  # a school sees its own report
+
+
+def test_administrators_remove_a_holiday(app, browser):
+    with app.app_context():
+        admin = browser("admin")
+        admin.post_form("/reports/holidays", {"day": "03/01/2023", "name": "Nghỉ bù"})
+        assert admin.post_form("/reports/holidays", {"delete": "03/01/2023"}).status_code == 303
+        db.session.expire_all()
+        assert db.session.get(Holiday, datetime(2023, 1, 3).date()) is None
