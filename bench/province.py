@@ -59,6 +59,7 @@ from bench.harness import (
     timed_row,
     token_for,
 )
+from engine.reporting import services as reporting_services
 
 NAME = "province"
 NATIONAL = "national"
@@ -466,7 +467,7 @@ def _reporting_period(app, tree: Tree) -> tuple[list[float], int]:
         for unit in tree.offices:
             db.session.remove()
             with watch:
-                cascade().open_period(store(), who[unit.org_id], regimes[unit.org_id], 2022, 3)
+                reporting_services.open_period(cascade(), store(), who[unit.org_id], regimes[unit.org_id], 2022, 3)
                 cascade().deliver_messages(store(), limit=100_000)
         db.session.remove()
         return watch.samples, len(_open_by_org("fill_report", tree.schools))

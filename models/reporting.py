@@ -10,23 +10,7 @@ from sqlalchemy import func, select
 
 from models import db
 from models.incident import Incident
-from models.report import Holiday, ReportSubmission
-
-
-class ReportNotices:
-    """Store mixin (engine.reporting.services.ReportingStore): remember each reminder sent, so a due event
-    reminds once however many times its timer or handler runs (a duplicate instance, a retried step)."""
-
-    def record_report_notice(self, submission_id: int, key: str) -> bool:
-        """True the first time `key` is recorded for the submission (the caller then sends it). The row is
-        locked (PostgreSQL) so two workers firing two instances' timers cannot both see it unsent."""
-        row = db.session.get(ReportSubmission, submission_id, with_for_update=True, populate_existing=True)
-        sent = list(row.notices or [])
-        if key in sent:
-            return False
-        row.notices = [*sent, key]
-        db.session.flush()
-        return True
+from models.report import Holiday
 
 
 def add_holiday(day: date, name: str) -> bool:

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import datetime
 
 from flask import Flask, g, request, session
 from flask_babel import refresh
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
-from engine.core.cascade import Cascade
+from engine import create_engine
 from engine.core.clock import clock
 from models import db
 from models.base import ping_when_idle, sqlite_write_ahead_log
+from web import api, auth, documents, downloads, errors, inbox, incidents, modeller, processes, reports, tt124
+from web.cli import register_cli
 from web.config import ROOT, Config, finalize
+from web.deps import cascade, store
 from web.extensions import babel, csrf, limiter, login_manager, migrate
+from web.filters import register_filters
+from web.i18n import ensure_compiled
 
 
 def select_locale() -> str:
@@ -43,18 +50,12 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
-    from web.i18n import ensure_compiled
-
     ensure_compiled()
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations"))
 
     if app.config.get("CLOCK_START"):
         clock.start_at(datetime.fromisoformat(app.config["CLOCK_START"]))
-    app.extensions["cascade"] = Cascade(warm_instances=app.config["WARM_INSTANCES"])
-
-    from web import api, auth, documents, downloads, errors, inbox, incidents, modeller, processes, reports, tt124
-    from web.cli import register_cli
-    from web.filters import register_filters
+    app.extensions["cascade"] = create_engine(warm_instances=app.config["WARM_INSTANCES"])
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
@@ -97,13 +98,6 @@ def warm_up(app: Flask) -> None:
     """Fill the per-process caches (organisations, parsed diagrams), then move everything alive into Python's
     permanent GC generation: later full collections no longer walk it, which took 100 ms pauses out of busy
     inbox pages (docs/performance.md). Best effort: a database not yet migrated just skips the warming."""
-    import gc
-
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from models import db
-    from web.deps import cascade, store
-
     with app.app_context():
         try:
             s = store()

@@ -3,17 +3,27 @@ the engine services."""
 
 from __future__ import annotations
 
-import secrets
 import signal
 import time
 
 import click
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from engine.core.errors import DefinitionError
+from engine.core.clock import clock
+from engine.core.errors import DefinitionError, EngineError
+from engine.core.ports import Actor
+from engine.reporting import services as reporting_services
+from engine.tt124 import services as tt124_services
+from engine.tt124.rules import FIRST_YEAR, openable_year
 from models import db
-from models.org import ApiToken, User
+from models.backup import export_all, restore_all
+from models.commands.tokens import create_token
+from models.org import Organisation
+from models.tt124 import Tt124Cycle, Tt124Participation
+from seed import deploy_workflows
+from seed import run as run_seed
 from web.deps import cascade, store
 from web.mail import smtp_sender
 
@@ -22,18 +32,14 @@ def register_cli(app) -> None:
     @app.cli.command("seed")
     def seed_command():
         """Create the 2022 organisations, users, documents and workflow definitions (idempotent)."""
-        from seed import run
-
-        summary = run()
+        summary = run_seed(cascade())
         click.echo(", ".join(f"{k}: {v}" for k, v in summary.items()))
 
     @app.cli.command("deploy-workflows")
     def deploy_command():
         """Deploy every workflows/*.bpmn whose content changed since its latest version."""
-        from seed import deploy_workflows
-
         try:
-            for record in deploy_workflows():
+            for record in deploy_workflows(engine=cascade()):
                 click.echo(f"deployed {record.process_key} v{record.version}")
         except DefinitionError as exc:
             for problem in exc.problems:
@@ -65,9 +71,7 @@ def register_cli(app) -> None:
     def open_period_command(regime_id: int, year: int, index: int):
         """Open reporting period INDEX of YEAR for regime REGIME_ID (as the system) and start every school's
         report."""
-        from engine.core.ports import Actor
-
-        period_id = cascade().open_period(store(), Actor.system(), regime_id, year, index)
+        period_id = reporting_services.open_period(cascade(), store(), Actor.system(), regime_id, year, index)
         delivered = cascade().deliver_messages(store(), limit=100_000)
         click.echo(f"period {period_id} opened; {delivered} school report(s) started")
 
@@ -86,15 +90,6 @@ def register_cli(app) -> None:
         """Open the Circular 124 year for the office's schools (as the web's "Mở năm đánh giá" does, as the
         system): each school's eligibility is recorded and each eligible school's year starts. A year already
         open is left as it is."""
-        from sqlalchemy.exc import IntegrityError
-
-        from engine.core.clock import clock
-        from engine.core.errors import EngineError
-        from engine.core.ports import Actor
-        from engine.tt124.rules import FIRST_YEAR, openable_year
-        from models.org import Organisation
-        from models.tt124 import Tt124Cycle, Tt124Participation
-
         if not openable_year(year, clock.today()):
             raise click.BadParameter(
                 f"{year} is not a year that can be opened: from {FIRST_YEAR} (Circular 124 in force "
@@ -127,7 +122,7 @@ def register_cli(app) -> None:
                 continue
             s = store()
             try:
-                cycle_id = cascade().open_tt124_cycle(s, Actor.system(), office.id, year)
+                cycle_id = tt124_services.open_cycle(cascade(), s, Actor.system(), office.id, year)
             except IntegrityError:  # opened meanwhile by someone else
                 s.rollback()
                 click.echo(f"Circular 124 year {year} is already open for {label}; nothing done")
@@ -149,8 +144,6 @@ def register_cli(app) -> None:
     @click.argument("path", type=click.Path(dir_okay=False, writable=True))
     def export_command(path: str):
         """Write every table to PATH as JSON (a consistent snapshot in one transaction)."""
-        from models.backup import export_all
-
         with open(path, "w", encoding="utf-8") as out:
             counts = export_all(out)
         click.echo(f"exported {sum(counts.values())} rows from {len(counts)} tables to {path}")
@@ -159,8 +152,6 @@ def register_cli(app) -> None:
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
     def restore_command(path: str):
         """Load an export into this (empty, migrated) database."""
-        from models.backup import restore_all
-
         with open(path, encoding="utf-8") as source:
             try:
                 counts = restore_all(source)
@@ -173,10 +164,7 @@ def register_cli(app) -> None:
     @click.option("--name", default="api", help="A label to recognise the token by.")
     def create_token_command(username: str, name: str):
         """Create a personal API token for USERNAME; it is printed once and stored only as a hash."""
-        user = db.session.scalars(select(User).where(User.username == username)).first()
-        if user is None:
+        token = create_token(username, name)
+        if token is None:
             raise click.ClickException(f"no user {username}")
-        token = secrets.token_urlsafe(32)
-        db.session.add(ApiToken(user_id=user.id, name=name, token_hash=ApiToken.hash(token)))
-        db.session.commit()
         click.echo(token)

@@ -81,10 +81,17 @@ def problems_json(problems) -> list[dict]:
     return [{"element": p.element_id, "message": p.message} for p in problems]
 
 
+def _reason(exc: Exception) -> str | None:
+    """The engine's own words for a refusal, when it gave some (a task id alone says nothing new)."""
+    return str(exc) if exc.args and isinstance(exc.args[0], str) else None
+
+
 def _engine_json(exc: Exception, code: int, text: str):
     if request.path.startswith("/api/"):
         if isinstance(exc, NotAllowedError):
             return jsonify({"error": str(exc) or text}), code
+        if isinstance(exc, TaskAlreadyCompletedError) and _reason(exc):
+            return jsonify({"error": text, "message_vi": _reason(exc)}), code
         if isinstance(exc, FormValidationError):
             fields = {
                 k: {"code": v.code, "message": field_message(v, "en"), "message_vi": field_message(v, "vi")}
@@ -108,6 +115,8 @@ def engine_error(exc: Exception):
     code, text, message = next(v for t, v in ENGINE_ERRORS.items() if isinstance(exc, t))
     if wants_json():
         return _engine_json(exc, code, text)
+    if isinstance(exc, TaskAlreadyCompletedError) and _reason(exc):
+        message = (_reason(exc), message[1])  # the engine's reason is in Vietnamese
     return page(code, message)
 
 

@@ -19,7 +19,8 @@ from openpyxl.utils import get_column_letter
 
 from engine.core.clock import VN_TZ
 from engine.documents import word as layout
-from engine.documents.nd30 import get_doc_type, place_date_line, recipient_lines, signature_block
+from engine.documents.dates import place_date_line
+from engine.documents.nd30 import get_doc_type, recipient_lines, signature_block
 from models.document import Document
 from models.org import Organisation
 from models.report import ReportCompilation, ReportSubmission

@@ -20,15 +20,7 @@ from engine.core.errors import (
 )
 from engine.core.forms import form_fields, validate_form
 from engine.core.orgs import org_list, resolve_scope
-from engine.core.ports import (
-    Actor,
-    DefinitionRecord,
-    HumanTaskRecord,
-    InstanceRecord,
-    NewHumanTask,
-    NewMessage,
-    Store,
-)
+from engine.core.ports import Actor, DefinitionRecord, HumanTaskRecord, InstanceRecord, NewHumanTask, NewMessage, Store
 from engine.core.registry import Feature, Registry
 from engine.core.runtime import SERIALIZER_VERSION, LiveInstance, Runtime, ServiceCall, StepResult
 from engine.core.validation import validate_definition

@@ -9,6 +9,8 @@ from __future__ import annotations
 import threading
 from datetime import UTC, date, datetime, timedelta, timezone
 
+from SpiffWorkflow.bpmn.specs.event_definitions import timer
+
 VN_TZ = timezone(timedelta(hours=7), "ICT")
 
 
@@ -67,6 +69,4 @@ class _ClockedDatetime(datetime):
 
 def install_clock() -> None:
     """Point SpiffWorkflow's timer definitions at the engine clock (idempotent)."""
-    from SpiffWorkflow.bpmn.specs.event_definitions import timer
-
     timer.datetime = _ClockedDatetime

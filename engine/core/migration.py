@@ -17,11 +17,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, diff_workflow, migrate_workflow
 from SpiffWorkflow.task import TaskState
 
 from engine.core.clock import clock
 from engine.core.errors import EngineError
+from engine.core.parser import SERIALIZER_CONFIG
 from engine.core.ports import Actor, DefinitionRecord, InstanceRecord, Store
 
 if TYPE_CHECKING:
@@ -44,11 +48,6 @@ def diff_registry() -> Any:
     (Cascade runs it itself, so the state registry never needs to convert its spec) with its properties."""
     global _REGISTRY
     if _REGISTRY is None:
-        from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-        from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
-        from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
-
-        from engine.core.parser import SERIALIZER_CONFIG
 
         class ServiceTaskConverter(BpmnTaskSpecConverter):
             def to_dict(self, spec):

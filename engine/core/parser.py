@@ -37,6 +37,8 @@ from SpiffWorkflow.bpmn.specs.defaults import (
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as SubWorkflowTaskMixin
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnBaseWorkflow
+from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import (
     CamundaBoundaryEventParser,
@@ -376,9 +378,6 @@ def install_engine_patches() -> None:
 
     Idempotent; covers subprocesses and deserialized workflows (all BpmnBaseWorkflow subclasses).
     """
-    from SpiffWorkflow.bpmn.util.subworkflow import BpmnBaseWorkflow
-    from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
-
     if getattr(BpmnBaseWorkflow.get_tasks_iterator, "_cascade_patch", False):
         return
 

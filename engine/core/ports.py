@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from engine.core.state import StateChanges, StoredState
@@ -120,39 +120,6 @@ class MessageRecord:
     attempts: int
 
 
-@dataclass
-class NewDocument:
-    issuer_id: int
-    doc_type: str
-    number: int
-    year: int
-    symbol: str
-    grammar: str
-    summary: str
-    body: str
-    place: str | None
-    issued_on: date
-    signer_name: str | None
-    signer_title: str | None
-    authority_title: str | None
-    signing_mode: str
-    drafting_unit: str | None
-    response_due: date | None
-    issuing_instance_id: int | None
-    recipients: list[tuple[int, str]] = field(default_factory=list)
-    relations: list[tuple[str, int]] = field(default_factory=list)  # (kind, target document id)
-
-
-@dataclass(frozen=True)
-class DocumentRecord:
-    id: int
-    issuer_id: int
-    symbol: str | None
-    summary: str
-    issuing_instance_id: int | None
-    response_due: date | None
-
-
 @dataclass(frozen=True)
 class UserRecord:
     id: int
@@ -164,114 +131,12 @@ class UserRecord:
 
 
 @dataclass(frozen=True)
-class IncidentRecord:
-    id: int
-    school_id: int
-    raised_by_id: int
-    category: str
-    severity: str
-    status: str
-    instance_id: int | None
-    involved_org_ids: tuple[int, ...] = ()
-    occurred_at: datetime | None = None
-
-
-@dataclass(frozen=True)
 class EmailRecord:
     id: int
     to_addr: str
     subject: str
     body: str
     attempts: int
-
-
-@dataclass(frozen=True)
-class RegimeRecord:
-    id: int
-    name: str
-    frequency: str
-    receiver_id: int
-    reporter_kind: str
-    school_deadline_days: int
-    office_deadline_days: int
-    report_to: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class PeriodRecord:
-    id: int
-    regime_id: int
-    label: str
-    start: date
-    end: date
-    school_due: date
-    office_due: date
-    compile_instance_id: int | None
-
-
-@dataclass(frozen=True)
-class SubmissionRecord:
-    id: int
-    period_id: int
-    school_id: int
-    instance_id: int | None
-    status: str
-    values: dict
-    due: date
-    extended_until: date | None
-    submitted_at: datetime | None
-    on_time: bool | None
-    returns: int
-
-
-@dataclass(frozen=True)
-class Tt124CycleRecord:
-    id: int
-    receiver_id: int
-    year: int
-    start: date
-    end: date
-    register_due: date
-    submit_due: date
-
-
-@dataclass(frozen=True)
-class Tt124ParticipationRecord:
-    id: int
-    cycle_id: int
-    school_id: int
-    eligible: bool
-    instance_id: int | None
-    status: str
-    registration: dict
-    registered_at: datetime | None
-    registered_on_time: bool | None
-    findings: list
-    flagged_incident_ids: tuple[int, ...]
-    meeting: dict
-    submitted_at: datetime | None
-    dossier_document_id: int | None
-
-
-@dataclass(frozen=True)
-class Tt124EvidenceRecord:
-    id: int
-    criterion: int
-    description: str
-    reference: str
-    evidence_date: date | None
-    participation_id: int | None = None
-
-
-@dataclass(frozen=True)
-class IncidentFact:
-    """An incident as the Circular 124 checklist reads it."""
-
-    id: int
-    category: str
-    severity: str
-    occurred_at: datetime
-    status: str
 
 
 class Store(Protocol):
@@ -367,88 +232,12 @@ class Store(Protocol):
     def message_delivered(self, message_id: int, target_instance_id: int | None, at: datetime) -> None: ...
     def message_failed(self, message_id: int, error: str, final: bool) -> None: ...
 
-    # documents
-    def next_document_number(self, org_id: int, key: str) -> int: ...
-    def create_document(self, doc: NewDocument) -> int: ...
-    def document(self, document_id: int) -> DocumentRecord | None: ...
-    def mark_delivered(self, document_id: int, org_id: int, at: datetime, instance_id: int | None) -> None: ...
-    def record_response(
-        self, directive_id: int, org_id: int, document_id: int | None, at: datetime
-    ) -> tuple[int, int]: ...
-
-    # incidents, notices and e-mail
-    def create_incident(self, school_id: int, raised_by: int, clean: dict, at: datetime) -> int: ...
-    def add_attachment(self, incident_id: int, filename: str, content_type: str, data: bytes, by: int) -> None: ...
-    def incident(self, incident_id: int) -> IncidentRecord | None: ...
-    def set_incident(self, incident_id: int, **fields: Any) -> None: ...
-    def add_incident_update(
-        self, incident_id: int, user_id: int | None, kind: str, text: str, at: datetime
-    ) -> None: ...
+    # people told: notices and e-mail
     def users_with_role(self, org_id: int, role: str) -> list[UserRecord]: ...
     def notify(self, user_ids: list[int], title: str, body: str, url: str | None, at: datetime) -> None: ...
     def claim_pending_emails(self, now: datetime, limit: int) -> list[EmailRecord]: ...
     def email_sent(self, email_id: int, at: datetime) -> None: ...
     def email_failed(self, email_id: int, error: str, retry_at: datetime | None) -> None: ...
-
-    # periodic reporting
-    def regime(self, regime_id: int) -> RegimeRecord: ...
-    def holidays(self) -> list[date]: ...
-    def create_period(
-        self, regime_id: int, label: str, start: date, end: date, school_due: date, office_due: date
-    ) -> PeriodRecord: ...
-    def period(self, period_id: int) -> PeriodRecord: ...
-    def set_period(self, period_id: int, **fields: Any) -> None: ...
-    def create_submission(self, period_id: int, school_id: int, due: date) -> int: ...
-    def submission(self, period_id: int, school_id: int) -> SubmissionRecord | None: ...
-    def submissions(self, period_id: int) -> list[SubmissionRecord]: ...
-    def set_submission(self, submission_id: int, **fields: Any) -> None: ...
-    def period_counts(self, period_id: int) -> tuple[int, int]: ...
-    def save_compilation(self, period_id: int, org_id: int, figures: dict, fields: list) -> None: ...
-    def set_compilation_document(self, period_id: int, org_id: int, document_id: int) -> None: ...
-    def set_open_task_due(self, instance_id: int, bpmn_id: str, due: datetime) -> None: ...
-    def incident_counts(self, school_id: int, start: datetime, end: datetime) -> dict[tuple[str, str], int]: ...
-
-    # Circular 124
-    def tt124_overrides(self) -> dict[int, tuple[bool, str]]: ...
-    def set_tt124_override(
-        self, school_id: int, eligible: bool | None, reason: str, by: int | None, at: datetime
-    ) -> None: ...
-    def create_tt124_cycle(
-        self, receiver_id: int, year: int, start: date, end: date, register_due: date, submit_due: date, by: int | None
-    ) -> Tt124CycleRecord: ...
-    def tt124_cycle(self, cycle_id: int) -> Tt124CycleRecord: ...
-    def create_tt124_participation(self, cycle_id: int, school_id: int, eligible: bool, note: str) -> int: ...
-    def tt124_participation(self, cycle_id: int, school_id: int) -> Tt124ParticipationRecord | None: ...
-    def tt124_running_participations(self, school_id: int, on: date) -> list[Tt124ParticipationRecord]: ...
-    def set_tt124_participation(self, participation_id: int, **fields: Any) -> None: ...
-    def add_tt124_evidence(
-        self,
-        participation_id: int,
-        criterion: int,
-        description: str,
-        reference: str,
-        on: date | None,
-        by: int | None,
-        at: datetime,
-    ) -> int: ...
-    def tt124_evidence(self, participation_id: int) -> list[Tt124EvidenceRecord]: ...
-    def tt124_evidence_item(self, evidence_id: int) -> Tt124EvidenceRecord | None: ...
-    def tt124_participation_by_id(self, participation_id: int) -> Tt124ParticipationRecord | None: ...
-    def tt124_evidence_file_count(self, evidence_id: int) -> int: ...
-    def add_tt124_file(
-        self,
-        participation_id: int,
-        kind: str,
-        filename: str,
-        data: bytes,
-        document_id: int | None,
-        at: datetime,
-        *,
-        evidence_id: int | None = None,
-        content_type: str | None = None,
-        by: int | None = None,
-    ) -> int: ...
-    def disqualifying_incidents(self, school_id: int, start: datetime, end: datetime) -> list[IncidentFact]: ...
 
     # audit
     def audit(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.core.errors import EngineError
+from engine.core.forms import FIELD_ERROR_MESSAGES
 from engine.core.ports import InstanceRecord, MessageRecord, Store
 from engine.core.runtime import ServiceCall
 
@@ -45,6 +46,7 @@ class Feature:
 
     - `services`: service-task handlers by the `service` name the diagrams give.
     - `field_defaults`: a default value per form field type, for a task page's prefill (e.g. a recipient list).
+    - `field_errors`: the feature's form error codes with their (Vietnamese, English) messages.
     - `message_target(store, message, memo)`: the instance a message without an explicit target goes to
       (e.g. a response to a directive goes to the issuer's follow-up), or None when the feature does not know it.
     - `before_delivery(store, message, payload, memo)`: adds to a message's payload under the target instance's
@@ -59,6 +61,7 @@ class Feature:
     name: str
     services: Mapping[str, ServiceHandler] = field(default_factory=dict)
     field_defaults: Mapping[str, FieldDefault] = field(default_factory=dict)
+    field_errors: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     message_target: Callable[[Store, MessageRecord, DeliveryMemo], int | None] | None = None
     before_delivery: Callable[[Store, MessageRecord, dict, DeliveryMemo], None] | None = None
     instance_title: Callable[[Store, MessageRecord, str, DeliveryMemo], str] | None = None
@@ -81,6 +84,8 @@ class Registry:
         self.features.append(feature)
         self.services.update(feature.services)
         self.field_defaults.update(feature.field_defaults)
+        for code, messages in feature.field_errors.items():
+            FIELD_ERROR_MESSAGES.setdefault(code, messages)
 
     def service(self, name: str, bpmn_id: str) -> ServiceHandler:
         handler = self.services.get(name)

@@ -14,6 +14,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_MODULE_VERSION
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BaseMessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask, StandardLoopTask
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
@@ -294,9 +295,8 @@ def due_from_value(value: Any, created: datetime) -> datetime | None:
         return datetime.combine(value, END_OF_WORKING_DAY, VN_TZ)
     text = str(value).strip()
     if _ISO_DURATION.match(text):
-        from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition as T
-
-        return created + T.get_timedelta_from_start(T.parse_iso_duration(text), created)
+        duration = TimerEventDefinition.parse_iso_duration(text)
+        return created + TimerEventDefinition.get_timedelta_from_start(duration, created)
     if len(text) == 10:
         return datetime.combine(date.fromisoformat(text), END_OF_WORKING_DAY, VN_TZ)
     parsed = datetime.fromisoformat(text)

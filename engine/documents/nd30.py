@@ -13,10 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
 
 __all__ = [
-    "COUNTER_SCOPES",
     "DOC_TYPES",
     "GRAMMARS",
     "PURPOSES",
@@ -26,14 +24,8 @@ __all__ = [
     "ParsedSymbol",
     "Purpose",
     "SigningMode",
-    "counter_key",
-    "date_phrase",
-    "format_date",
     "get_doc_type",
-    "parse_date",
     "parse_symbol",
-    "party_term",
-    "place_date_line",
     "recipient_lines",
     "render_symbol",
     "signature_block",
@@ -384,82 +376,3 @@ def _parsed(
     issuer = _clean_symbol_part(issuer, "issuer symbol")
     unit = _clean_symbol_part(unit, "unit") if unit else None
     return ParsedSymbol(number=number, year=year, doc_type=key, issuer=issuer, unit=unit, grammar=grammar)
-
-
-# --------------------------------------------------------------------------- numbering counters
-
-COUNTER_SCOPES: tuple[str, ...] = ("year_shared", "year_per_type", "term_per_type")
-
-
-def counter_key(scope: str, *, year: int, doc_type: str | None = None, term: str | None = None) -> str:
-    """Key of the numbering-counter row: "2022", "2022:KH" or "term:2020-2025:KH".
-
-    year_shared: one counter per issuer per calendar year for all types (Sở, Phòng, schools, police);
-    year_per_type: per type per year (people's committees); term_per_type: per type per Party term.
-    """
-    if scope not in COUNTER_SCOPES:
-        raise ValueError(f"unknown counter scope {scope!r}; expected one of {', '.join(COUNTER_SCOPES)}")
-    if scope == "year_shared":
-        if isinstance(year, bool) or not isinstance(year, int):
-            raise ValueError(f"counter year must be an integer, got {year!r}")
-        return str(year)
-    if doc_type is None:
-        raise ValueError(f"counter scope {scope} needs a document type")
-    code = get_doc_type(doc_type).code
-    if scope == "year_per_type":
-        if isinstance(year, bool) or not isinstance(year, int):
-            raise ValueError(f"counter year must be an integer, got {year!r}")
-        return f"{year}:{code}"
-    if not term or not term.strip() or ":" in term:
-        raise ValueError(f"counter scope term_per_type needs a term label like '2020-2025', got {term!r}")
-    return f"term:{term.strip()}:{code}"
-
-
-def party_term(year: int, *, first_year: int = 2020, length: int = 5) -> str:
-    """Label of the Party term containing `year` ("2020-2025"), assuming terms start in `first_year`.
-
-    Approximate: real terms start at each congress, not on 1 January.
-    """
-    start = first_year + ((year - first_year) // length) * length
-    return f"{start}-{start + length}"
-
-
-# --------------------------------------------------------------------------- dates
-
-
-def date_phrase(d: date) -> str:
-    """ "ngày 03 tháng 8 năm 2022": day < 10 and months 1–2 take a leading zero, other months don't."""
-    month = f"{d.month:02d}" if d.month <= 2 else str(d.month)
-    return f"ngày {d.day:02d} tháng {month} năm {d.year}"
-
-
-def place_date_line(place: str, d: date) -> str:
-    """The place-and-date line: "Cẩm Phả, ngày 03 tháng 8 năm 2022"."""
-    place = _nfc(place.strip())
-    if not place:
-        raise ValueError("the place name is empty")
-    return f"{place}, {date_phrase(d)}"
-
-
-def format_date(d: date) -> str:
-    """dd/mm/yyyy."""
-    return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"
-
-
-_DMY_RE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-_ISO_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-
-
-def parse_date(text: str) -> date:
-    """Parse "dd/mm/yyyy" (also "d/m/yyyy", as in "29/7/2022") or ISO "yyyy-mm-dd"."""
-    s = text.strip() if isinstance(text, str) else ""
-    if m := _DMY_RE.fullmatch(s):
-        day, month, year = int(m[1]), int(m[2]), int(m[3])
-    elif m := _ISO_RE.fullmatch(s):
-        year, month, day = int(m[1]), int(m[2]), int(m[3])
-    else:
-        raise ValueError(f"not a date: {text!r} (expected dd/mm/yyyy or yyyy-mm-dd)")
-    try:
-        return date(year, month, day)
-    except ValueError as exc:
-        raise ValueError(f"not a valid calendar date: {text!r} ({exc})")

@@ -10,11 +10,13 @@ from __future__ import annotations
 from engine.core.cascade import Cascade
 from engine.core.clock import clock
 from engine.core.errors import EngineError
-from engine.core.ports import Actor, DocumentRecord, InstanceRecord, MessageRecord, NewDocument, NewMessage, Store
+from engine.core.ports import Actor, InstanceRecord, MessageRecord, NewMessage, Store
 from engine.core.registry import DeliveryMemo, Feature
 from engine.core.runtime import ServiceCall, end_of_day
-from engine.documents import nd30
+from engine.documents import nd30, numbering
+from engine.documents.dates import parse_date
 from engine.documents.distribution import default_distribution
+from engine.documents.ports import DocumentRecord, NewDocument
 
 # What an implementing or coordinating recipient receives: the message that starts its instance.
 PURPOSE_MESSAGES = {"thuc_hien": "implement_directive", "phoi_hop": "coordinate_directive"}
@@ -37,11 +39,11 @@ def issue_document(engine: Cascade, store: Store, instance: InstanceRecord, call
     issuer = store.org(instance.org_id)
     today = clock.today()
     doc_type = data.get("loai_van_ban") or call.properties.get("docType") or "KH"
-    key = nd30.counter_key(
+    key = numbering.counter_key(
         issuer.counter_scope or "year_shared",
         year=today.year,
         doc_type=doc_type,
-        term=call.properties.get("term") or nd30.party_term(today.year),
+        term=call.properties.get("term") or numbering.party_term(today.year),
     )
     number = store.next_document_number(issuer.id, key)
     grammar = "party" if issuer.grammar == "party" else "state"
@@ -56,7 +58,7 @@ def issue_document(engine: Cascade, store: Store, instance: InstanceRecord, call
     recipients = _recipients(store, instance, data, call.properties)
     response_due = None
     if data.get("han_nop"):
-        response_due = nd30.parse_date(str(data["han_nop"]))
+        response_due = parse_date(str(data["han_nop"]))
     relations = [("implements", instance.directive_id)] if instance.directive_id else []
     document_id = store.create_document(
         NewDocument(

@@ -5,7 +5,7 @@ incidents, track each submission, chase, extensions, and compile the accepted re
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from engine.core.clock import clock
 from engine.core.errors import EngineError, NotAllowedError
@@ -18,12 +18,6 @@ from engine.reporting.steps import at_hour, period_of, report_fields
 
 if TYPE_CHECKING:
     from engine.core.cascade import Cascade
-
-
-class ReportingStore(Store, Protocol):
-    """The Store plus what reminders need (models.reporting.ReportNotices)."""
-
-    def record_report_notice(self, submission_id: int, key: str) -> bool: ...
 
 
 def open_period(engine: Cascade, store: Store, actor: Actor, regime_id: int, year: int, index: int = 1) -> int:

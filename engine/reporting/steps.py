@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 from engine.core.clock import VN_TZ, clock
 from engine.core.errors import EngineError, TaskAlreadyCompletedError
 from engine.core.forms import form_fields
-from engine.core.ports import Actor, InstanceRecord, PeriodRecord, Store, SubmissionRecord
+from engine.core.ports import Actor, InstanceRecord, Store
 from engine.core.runtime import ServiceCall, end_of_day
+from engine.reporting.ports import PeriodRecord, SubmissionRecord
 from engine.reporting.rules import notice_key, stale_reason
 
 if TYPE_CHECKING:
@@ -157,10 +158,8 @@ def report_status(engine, store: Store, instance: InstanceRecord, call: ServiceC
 
 
 def _first_notice(store: Store, submission_id: int, key: str) -> bool:
-    """True when this reminder has not gone out yet, and records it. Until the Store offers
-    `record_report_notice` (models.reporting.ReportNotices), only the instance that holds the report reminds."""
-    record = getattr(store, "record_report_notice", None)
-    return True if record is None else bool(record(submission_id, key))
+    """True when this reminder has not gone out yet, and records it."""
+    return store.record_report_notice(submission_id, key)
 
 
 def chase(engine, store: Store, instance: InstanceRecord, call: ServiceCall) -> dict:

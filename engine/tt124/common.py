@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 from engine.core.clock import VN_TZ, clock
 from engine.core.errors import EngineError
-from engine.core.forms import FIELD_ERROR_MESSAGES
-from engine.core.ports import InstanceRecord, Org, Store, Tt124ParticipationRecord
+from engine.core.ports import InstanceRecord, Org, Store
 from engine.core.runtime import ServiceCall
 from engine.incidents.rules import CATEGORIES
+from engine.tt124.ports import Tt124ParticipationRecord
 from engine.tt124.rules import Finding, calendar, incident_findings, registration_findings
 
 if TYPE_CHECKING:
@@ -40,8 +40,6 @@ FIELD_ERRORS: dict[str, tuple[str, str]] = {
         "16/11/{year}, before 20/11/{year}.",
     ),
 }
-for _code, _messages in FIELD_ERRORS.items():
-    FIELD_ERROR_MESSAGES.setdefault(_code, _messages)
 
 OFFICE = "specialist@parent"
 DECIDED_STATUSES = frozenset({"recognised", "under_review"})

@@ -11,9 +11,11 @@ from engine.core.clock import clock
 from engine.core.errors import FormValidationError
 from engine.core.forms import FieldError
 from engine.core.orgs import resolve_scope
-from engine.core.ports import Actor, InstanceRecord, NewDocument, Store
+from engine.core.ports import Actor, InstanceRecord, Store
 from engine.core.runtime import ServiceCall
-from engine.documents import nd30
+from engine.documents import nd30, numbering
+from engine.documents.dates import format_date
+from engine.documents.ports import NewDocument
 from engine.tt124.common import OFFICE, opened, participation_of, person, place_of, tell, url, window_closes
 from engine.tt124.letters import Recognition, certificate_docx, decision_docx, decision_text
 
@@ -41,8 +43,8 @@ def tt124_certificate(engine: Cascade, store: Store, instance: InstanceRecord, c
     city_police = store.org(resolve_scope("city_police", school, orgs))
     office = store.org(school.parent_id)
     today = clock.today()
-    key = nd30.counter_key(
-        committee.counter_scope or "year_shared", year=today.year, doc_type="QĐ", term=nd30.party_term(today.year)
+    key = numbering.counter_key(
+        committee.counter_scope or "year_shared", year=today.year, doc_type="QĐ", term=numbering.party_term(today.year)
     )
     number = store.next_document_number(committee.id, key)
     symbol = nd30.render_symbol("state", number, "QĐ", committee.symbol or committee.short_name)
@@ -123,7 +125,7 @@ def tt124_certificate(engine: Cascade, store: Store, instance: InstanceRecord, c
         instance,
         f"principal@self,{OFFICE}",
         f"TT 124 — {school.name} được công nhận đạt chuẩn “An toàn về an ninh, trật tự” năm {year}",
-        f"Quyết định số {symbol} ngày {nd30.format_date(today)} của {committee.name}; Giấy công nhận kèm theo.",
+        f"Quyết định số {symbol} ngày {format_date(today)} của {committee.name}; Giấy công nhận kèm theo.",
         url(participation.id),
     )
     return {"quyet_dinh_id": document_id, "so_quyet_dinh": symbol}

@@ -17,7 +17,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm
 
 from engine.documents import word as layout
-from engine.documents.nd30 import format_date, parse_date, place_date_line, recipient_lines, signature_block
+from engine.documents.dates import format_date, parse_date, place_date_line
+from engine.documents.nd30 import recipient_lines, signature_block
 from engine.tt124.rules import CIRCULAR, CRITERIA, TITLE
 
 _t = layout.clean_text

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 from engine.core.clock import VN_TZ, clock
 from engine.core.errors import EngineError
 from engine.core.orgs import resolve_scope
-from engine.core.ports import Actor, InstanceRecord, NewDocument, Store
+from engine.core.ports import Actor, InstanceRecord, Store
 from engine.core.runtime import ServiceCall
-from engine.documents import nd30
+from engine.documents import nd30, numbering
+from engine.documents.ports import NewDocument
 from engine.tt124.common import opened, participation_of, person, place_of
 from engine.tt124.documents import (
     Dossier,
@@ -52,8 +53,11 @@ def tt124_dossier(engine: Cascade, store: Store, instance: InstanceRecord, call:
     today = clock.today()
     symbols, numbers = {}, {}
     for kind, doc_type, _label in DOSSIER_KINDS:
-        key = nd30.counter_key(
-            school.counter_scope or "year_shared", year=today.year, doc_type=doc_type, term=nd30.party_term(today.year)
+        key = numbering.counter_key(
+            school.counter_scope or "year_shared",
+            year=today.year,
+            doc_type=doc_type,
+            term=numbering.party_term(today.year),
         )
         numbers[kind] = store.next_document_number(school.id, key)
         symbols[kind] = nd30.render_symbol("state", numbers[kind], doc_type, school.symbol or school.short_name)

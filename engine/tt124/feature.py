@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from engine.core.ports import MessageRecord
 from engine.core.registry import Feature
+from engine.tt124.common import FIELD_ERRORS
 from engine.tt124.services import HANDLERS
 
 
@@ -15,4 +16,4 @@ def cycle_subject(message: MessageRecord) -> str | None:
     )
 
 
-FEATURE = Feature(name="tt124", services=HANDLERS, subject=cycle_subject)
+FEATURE = Feature(name="tt124", services=HANDLERS, field_errors=FIELD_ERRORS, subject=cycle_subject)

@@ -10,7 +10,8 @@ from datetime import date
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 
 from engine.documents import word as layout
-from engine.documents.nd30 import format_date, place_date_line, recipient_lines, signature_block
+from engine.documents.dates import format_date, place_date_line
+from engine.documents.nd30 import recipient_lines, signature_block
 from engine.tt124.rules import CIRCULAR, TITLE
 
 QUOTED_TITLE = f"“{TITLE}”"

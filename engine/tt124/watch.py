@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 
 from engine.core.clock import VN_TZ, clock
 from engine.core.errors import EngineError
-from engine.core.ports import InstanceRecord, NewMessage, Store, Tt124ParticipationRecord
+from engine.core.ports import InstanceRecord, NewMessage, Store
 from engine.core.runtime import ServiceCall
 from engine.tt124.common import DECIDED_STATUSES, OFFICE, findings_for, opened, participation_of, tell, url
+from engine.tt124.ports import Tt124ParticipationRecord
 from engine.tt124.rules import CRITERIA, DISQUALIFYING_CATEGORIES, Finding, disqualified
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from engine.core.ports import DocumentRecord, NewDocument
+from engine.documents.ports import DocumentRecord, NewDocument
 from models.document import Document, DocumentCounter, DocumentRecipient, DocumentRelation
 from models.store.base import StoreBase
 from models.store.statements import _MARK_DELIVERED, _RESPONDED, _RESPONSES

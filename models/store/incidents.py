@@ -6,7 +6,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from engine.core.ports import IncidentRecord, UserRecord
+from engine.core.ports import UserRecord
+from engine.incidents.ports import IncidentRecord
 from models.incident import Incident, IncidentAttachment, IncidentUpdate
 from models.org import Organisation, User, UserRole
 from models.store.base import StoreBase

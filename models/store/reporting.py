@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select, update
 
-from engine.core.ports import PeriodRecord, RegimeRecord, SubmissionRecord
+from engine.reporting.ports import PeriodRecord, RegimeRecord, SubmissionRecord
 from models import reporting as report_queries
 from models.report import Holiday, ReportCompilation, ReportingRegime, ReportPeriod, ReportSubmission
 from models.store.base import StoreBase
@@ -143,3 +143,15 @@ class ReportingStore(StoreBase):
             self.session.execute(
                 update(HumanTaskCandidate).where(HumanTaskCandidate.human_task_id == task.id).values(due_at=due)
             )
+
+    def record_report_notice(self, submission_id: int, key: str) -> bool:
+        """True the first time `key` (a reminder: step@deadline) is recorded for the submission; the caller then
+        sends it. The row is locked (PostgreSQL) so two workers firing two instances' timers cannot both see it
+        unsent; on SQLite the step already holds the database's write lock."""
+        row = self.session.get(ReportSubmission, submission_id, with_for_update=True, populate_existing=True)
+        sent = list(row.notices or [])
+        if key in sent:
+            return False
+        row.notices = [*sent, key]
+        self.session.flush()
+        return True

@@ -6,10 +6,11 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from engine.core.ports import IncidentFact, Tt124CycleRecord, Tt124EvidenceRecord, Tt124ParticipationRecord
+from engine.tt124.ports import IncidentFact, Tt124CycleRecord, Tt124EvidenceRecord, Tt124ParticipationRecord
 from models import reporting as report_queries
 from models.store.base import StoreBase
 from models.tt124 import Tt124Cycle, Tt124Evidence, Tt124File, Tt124Override, Tt124Participation
+from models.tt124_queries import participations_on
 from models.workflow import ProcessInstance
 
 
@@ -116,8 +117,6 @@ class Tt124Store(StoreBase):
 
     def tt124_participations_on(self, school_id: int, on: date) -> list[Tt124ParticipationRecord]:
         """The school's years whose window holds `on`, running or finished (models.tt124_queries)."""
-        from models.tt124_queries import participations_on
-
         return [self._tt124_participation(p) for p in participations_on(school_id, on, self.session)]
 
     def set_tt124_participation(self, participation_id: int, **fields) -> None:

@@ -17,16 +17,17 @@ import sys
 import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from engine.core.clock import clock
 from tests.conftest import IN_CI, PG_ADMIN_URL, PG_URL
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = [sys.executable, "-m", "flask"]
+CLOCK_START = "2022-09-15T16:59:48+07:00"
 
 
 def _database(backend: str, tmp_path: Path) -> str:
@@ -64,9 +65,9 @@ class Workers:
             stderr=subprocess.DEVNULL,
         )
 
-    def kill_randomly(self) -> None:
+    def kill_randomly(self, times: int = 4) -> None:
         rng = random.Random()
-        while not self.stop.wait(rng.uniform(0.3, 1.2)):
+        while self.kills < times and not self.stop.wait(rng.uniform(0.3, 1.2)):
             i = rng.randrange(len(self.procs))
             with contextlib.suppress(ProcessLookupError):
                 self.procs[i].send_signal(signal.SIGKILL)
@@ -91,7 +92,9 @@ def test_inline_delivery_and_two_workers_do_everything_once(backend, kills, tmp_
         "CASCADE_DATABASE_URL": url,
         "CASCADE_SECRET_KEY": "exactly-once-test",
         "FLASK_APP": "wsgi.py",
-        "CASCADE_CLOCK_START": "",
+        # every process replays from this instant: the directive's follow-up deadline (15/09 17:00) falls due
+        # about 12 s after the start, while the workers run
+        "CASCADE_CLOCK_START": CLOCK_START,
         "CASCADE_WARM_INSTANCES": "256",
     }
     subprocess.run([*FLASK, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
@@ -99,8 +102,9 @@ def test_inline_delivery_and_two_workers_do_everything_once(backend, kills, tmp_
 
     from web import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
-    with app.app_context():
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "CLOCK_START": CLOCK_START})
+    with app.app_context(), contextlib.ExitStack() as stack:
+        stack.callback(clock.reset)
         from engine.reporting import services as reporting_services
         from models import db
         from models.org import Organisation
@@ -129,7 +133,11 @@ def test_inline_delivery_and_two_workers_do_everything_once(backend, kills, tmp_
             instance_id = cascade().start_process(store(), token_actor("pgddt.cttt"), "directive_plan")
             recipients = [{"org_id": s.id, "purpose": "thuc_hien"} for s in schools]
             for bpmn_id, who, data in (
-                ("draft_plan", "pgddt.cttt", {"trich_yeu": "KH", "noi_dung": "…", "noi_nhan": recipients}),
+                (
+                    "draft_plan",
+                    "pgddt.cttt",
+                    {"trich_yeu": "KH", "noi_dung": "…", "han_nop": "2022-09-15", "noi_nhan": recipients},
+                ),
                 ("approve_plan", "pgddt.pho", {"quyet_dinh": "approve"}),
                 ("register_plan", "pgddt.vanthu", {"noi_nhan": recipients}),
             ):
@@ -156,7 +164,10 @@ def test_inline_delivery_and_two_workers_do_everything_once(backend, kills, tmp_
                     .select_from(ProcessInstance)
                     .where(ProcessInstance.process_key == "school_plan")
                 )
-                if not pending and instances >= len(schools):
+                chased = db.session.scalar(
+                    select(func.count()).select_from(HumanTask).where(HumanTask.bpmn_id == "chase_late")
+                )
+                if not pending and instances >= len(schools) and chased:
                     break
                 time.sleep(0.3)
             time.sleep(1.5)  # timers due by now have been fired
@@ -199,7 +210,81 @@ def test_inline_delivery_and_two_workers_do_everything_once(backend, kills, tmp_
             for guid_due in (event.detail or {}).get("timers", []):
                 fired[(event.instance_id, *guid_due)] += 1
         assert fired and max(fired.values()) == 1
-        now = datetime.now(UTC)
+        chase = db.session.scalars(select(HumanTask).where(HumanTask.bpmn_id == "chase_late")).all()
+        assert len(chase) == 1 and chase[0].instance_id == instance_id
+        now = clock.now()  # the replayed instant, as the workers see it give or take their start
         assert [t for t in db.session.scalars(select(Timer).where(Timer.fired.is_(False))) if t.due_at < now] == []
         if kills:
             assert workers.kills >= 1
+
+
+def test_a_second_delivery_of_the_same_start_is_dropped_by_the_business_key_and_audited(app):
+    """A copy of a period's opening message (as a lost claim would deliver it twice) starts nothing: the school keeps
+    one report instance, the copy is marked delivered to it, and the audit says it was a duplicate."""
+    from sqlalchemy.exc import IntegrityError
+
+    from engine.reporting import services as reporting_services
+    from models import db
+    from models.report import ReportingRegime
+    from models.workflow import AuditEvent, Message, ProcessInstance
+    from tests.support.reporting_walk import token_actor
+    from web.deps import cascade, store
+
+    with app.app_context():
+        regime = db.session.scalars(select(ReportingRegime).where(ReportingRegime.frequency == "quarterly")).one()
+        reporting_services.open_period(cascade(), store(), token_actor("pgddt.cttt"), regime.id, 2022, 3)
+        cascade().deliver_messages(store())
+        original = db.session.scalars(
+            select(Message).where(Message.name == "report_period_opened").order_by(Message.id)
+        ).first()
+        before = db.session.scalar(select(func.count()).select_from(ProcessInstance))
+        copy = Message(
+            name=original.name,
+            payload=dict(original.payload),
+            target_org_id=original.target_org_id,
+            status="pending",
+            attempts=0,
+            created_at=original.created_at,
+        )
+        db.session.add(copy)
+        db.session.commit()
+        assert cascade().deliver_messages(store()) == 1
+        db.session.expire_all()
+        assert db.session.scalar(select(func.count()).select_from(ProcessInstance)) == before
+        delivered = db.session.get(Message, copy.id)
+        assert delivered.status == "delivered" and delivered.target_instance_id == original.target_instance_id
+        audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "message.duplicate")).one()
+        assert audit.instance_id == original.target_instance_id
+        assert audit.detail["subject"] == f"period:{original.payload['period_id']}"
+
+        # and the database itself refuses a second instance with the same key
+        first = db.session.get(ProcessInstance, original.target_instance_id)
+        twin = ProcessInstance(
+            definition_id=first.definition_id,
+            process_key=first.process_key,
+            org_id=first.org_id,
+            title=first.title,
+            serializer_version=first.serializer_version,
+            subject=first.subject,
+        )
+        db.session.add(twin)
+        with pytest.raises(IntegrityError):
+            db.session.flush()
+        db.session.rollback()
+
+
+def test_marking_a_message_delivered_checks_it_was_still_pending(app):
+    """The claim's last line of defence: a message another process delivered cannot be delivered again."""
+    from engine.core.clock import clock
+    from models import db
+    from models.store.outbox import MessageAlreadyDelivered
+    from models.workflow import Message
+    from web.deps import store
+
+    with app.app_context():
+        message = Message(name="x", payload={}, status="delivered", attempts=1, created_at=clock.now())
+        db.session.add(message)
+        db.session.commit()
+        with pytest.raises(MessageAlreadyDelivered):
+            store().message_delivered(message.id, None, clock.now())
+        db.session.rollback()

@@ -18,7 +18,6 @@ from models import db
 from models.incident import Notification
 from models.org import User
 from models.report import ReportSubmission
-from models.reporting import ReportNotices
 from models.store import SqlStore
 from models.workflow import HumanTask, Message, ProcessInstance
 from tests.conftest import IsolatedClient
@@ -27,10 +26,6 @@ from tests.support.walk import open_task
 from tests.web.test_api import token_for
 from tests.web.test_reports_web import open_q3
 from web.deps import cascade, store
-
-
-class NoticeStore(SqlStore, ReportNotices):
-    """The store with the reminder log (what SqlStore gains when it composes models.reporting.ReportNotices)."""
 
 
 def first_school(period_id: int) -> int:
@@ -169,7 +164,7 @@ def test_one_reminder_per_due_event_even_when_it_runs_twice(app):
         school_id = first_school(period_id)
         duplicate_instance(school_id)  # two instances' timers for one school's report
         who = people(school_id)
-        s = NoticeStore()
+        s = SqlStore()
         for _ in range(2):
             clock.freeze(datetime(2022, 9, 15, 8, 1, tzinfo=VN_TZ))  # the day before the deadline
             cascade().fire_due_timers(s)

@@ -7,23 +7,19 @@ from datetime import date
 
 import pytest
 
+from engine.documents.dates import date_phrase, format_date, parse_date, place_date_line
 from engine.documents.nd30 import (
     DOC_TYPES,
     PURPOSES,
     SIGNING_MODES,
     ParsedSymbol,
-    counter_key,
-    date_phrase,
-    format_date,
     get_doc_type,
-    parse_date,
     parse_symbol,
-    party_term,
-    place_date_line,
     recipient_lines,
     render_symbol,
     signature_block,
 )
+from engine.documents.numbering import counter_key, party_term
 
 # ---------------------------------------------------------------- document types
 

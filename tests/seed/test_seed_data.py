@@ -9,15 +9,8 @@ from datetime import date
 
 import pytest
 
-from engine.documents.nd30 import (
-    COUNTER_SCOPES,
-    DOC_TYPES,
-    PURPOSES,
-    SIGNING_MODES,
-    counter_key,
-    parse_symbol,
-    render_symbol,
-)
+from engine.documents.nd30 import DOC_TYPES, PURPOSES, SIGNING_MODES, parse_symbol, render_symbol
+from engine.documents.numbering import COUNTER_SCOPES, counter_key
 from seed.data import COUNTERS, DEMO_PASSWORD, DOCUMENTS, ORGANISATIONS, ROLES, USERS
 
 ORGS = {o["code"]: o for o in ORGANISATIONS}

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.core.clock import VN_TZ, clock
+from engine.tt124 import services as tt124_services
 from models import db
 from models.document import Document
 from models.incident import Incident, Notification
@@ -84,7 +85,7 @@ def build_world(app, browser):
     from tests.support.reporting_walk import token_actor
     from web.deps import cascade, store
 
-    cycle_id = cascade().open_tt124_cycle(store(), token_actor("pgddt.cttt"), org("cp-pgddt").id, 2022)
+    cycle_id = tt124_services.open_cycle(cascade(), store(), token_actor("pgddt.cttt"), org("cp-pgddt").id, 2022)
     cascade().deliver_messages(store())
     participation = db.session.scalars(
         select(Tt124Participation).where(Tt124Participation.cycle_id == cycle_id, Tt124Participation.school_id == a.id)

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.core.clock import VN_TZ, clock
+from engine.tt124 import services as tt124_services
 from models import db
 from models.tt124 import Tt124Cycle, Tt124Evidence, Tt124File, Tt124Participation
 from tests.e2e.test_tt124 import REGISTRATION
@@ -41,7 +42,7 @@ def docx_bytes() -> bytes:
 def year_with_evidence(code: str = SCHOOL) -> tuple[Tt124Participation, Tt124Evidence, dict[str, str]]:
     """Open 2022 for Phòng GDĐT, let the school register and file one piece of evidence (criterion 2)."""
     clock.freeze(datetime(2022, 2, 15, 8, 0, tzinfo=VN_TZ))
-    cycle_id = cascade().open_tt124_cycle(store(), token_actor("pgddt.cttt"), org("cp-pgddt").id, 2022)
+    cycle_id = tt124_services.open_cycle(cascade(), store(), token_actor("pgddt.cttt"), org("cp-pgddt").id, 2022)
     cascade().deliver_messages(store())
     school = org(code)
     p = db.session.scalars(

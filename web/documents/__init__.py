@@ -6,7 +6,8 @@ from flask import Blueprint, abort, g, render_template
 from flask_login import login_required
 
 from engine.core.clock import clock
-from engine.documents.nd30 import PURPOSES, place_date_line, recipient_lines, signature_block
+from engine.documents.dates import place_date_line
+from engine.documents.nd30 import PURPOSES, recipient_lines, signature_block
 from models import cascade as cascade_model
 from models.document import Document
 from web import queries

@@ -12,10 +12,11 @@ from flask_login import current_user, login_required
 from engine.core.access import incident_access
 from engine.core.clock import VN_TZ
 from engine.core.errors import FormValidationError
+from engine.incidents import services as incident_services
 from engine.incidents.rules import ACTIONS, CATEGORIES, LOCATIONS, ROLES_INVOLVED, SERIOUS, SEVERITIES, UPDATE_KINDS
 from models.commands import notifications as notification_commands
 from models.incident import Incident
-from web.deps import cascade, current_actor, store
+from web.deps import current_actor, store
 from web.errors import form_errors
 from web.inbox import deliver_pending
 from web.incidents import reads
@@ -98,7 +99,7 @@ def raise_new():
         )
     s, data = store(), _submitted(values)
     try:
-        incident_id = cascade().raise_incident(s, actor, data, files)
+        incident_id = incident_services.raise_incident(s, actor, data, files)
     except FormValidationError as exc:  # the form again, with each field's message and what was typed
         return _refused(values, form_errors(exc))
     deliver_pending()

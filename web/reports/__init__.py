@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from engine.core.clock import clock
 from engine.core.errors import EngineError, NotAllowedError
-from engine.documents.nd30 import parse_date
+from engine.documents.dates import parse_date
 from engine.reporting import services as reporting_services
 from models import db
 from models import reporting as reporting_writes

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 from engine.core.clock import clock
 from engine.core.forms import form_fields
 from engine.core.ports import Actor
-from engine.documents.nd30 import parse_date
+from engine.documents.dates import parse_date
 from engine.reporting.rules import FREQUENCIES
 from models import db
 from models.org import Organisation
