@@ -1,0 +1,87 @@
+"""Tasks over the API: list, show with the form, complete, claim and release."""
+
+from __future__ import annotations
+
+from flask import g, jsonify, request
+
+from engine.core.clock import clock
+from models.workflow import HumanTask
+from web import queries
+from web.api import bp
+from web.api.auth import error, token_required
+from web.deps import cascade, store
+from web.inbox import deliver_pending
+
+
+def task_json(t: HumanTask, fields=None) -> dict:
+    out = {
+        "id": t.id,
+        "name": t.name,
+        "bpmn_id": t.bpmn_id,
+        "status": t.status,
+        "instance_id": t.instance_id,
+        "process": t.instance.process_key,
+        "organisation": t.org.name,
+        "candidates": [{"org_id": c.org_id, "role": c.role} for c in t.candidates],
+        "assignee_id": t.assignee_id,
+        "due_at": t.due_at.isoformat() if t.due_at else None,
+        "created_at": t.created_at.isoformat(),
+        "overdue": bool(t.due_at and t.status == "open" and t.due_at < clock.now()),
+    }
+    if fields is not None:
+        out["form"] = [
+            {
+                "id": f.id,
+                "label": f.label,
+                "type": f.type,
+                "required": f.required,
+                "options": [{"id": o[0], "label": o[1]} for o in f.options],
+            }
+            for f in fields
+        ]
+    return out
+
+
+@bp.get("/tasks")
+@token_required
+def tasks():
+    rows = queries.inbox(g.actor, scope=request.args.get("scope", "all"), sort=request.args.get("sort", "due"))
+    return jsonify({"tasks": [task_json(t) for t in rows]})
+
+
+@bp.get("/tasks/<int:task_id>")
+@token_required
+def task(task_id: int):
+    s = store()
+    cascade().task_for(s, g.actor, task_id)
+    row = queries.task_row(task_id)
+    fields = cascade().form_for(s, g.actor, task_id)[0] if row.status == "open" else []
+    return jsonify(task_json(row, fields))
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+@token_required
+def complete(task_id: int):
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return error(400, "expected a JSON object of form values")
+    instance_id = cascade().complete_task(store(), g.actor, task_id, data)
+    deliver_pending()
+    return jsonify({"status": "completed", "instance_id": instance_id})
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+@token_required
+def claim(task_id: int):
+    return _claim(task_id, release=False)
+
+
+@bp.post("/tasks/<int:task_id>/unclaim")
+@token_required
+def unclaim(task_id: int):
+    return _claim(task_id, release=True)
+
+
+def _claim(task_id: int, release: bool):
+    (cascade().unclaim if release else cascade().claim)(store(), g.actor, task_id)
+    return jsonify({"status": "released" if release else "claimed", "task_id": task_id})
