@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, render_template
+from flask import Blueprint, abort, render_template
 from flask_login import login_required
 
-from engine.core.clock import clock
 from engine.documents.dates import place_date_line
 from engine.documents.nd30 import PURPOSES, recipient_lines, signature_block
 from models import cascade as cascade_model
@@ -54,18 +53,5 @@ def show(document_id: int):
     )
 
 
-@bp.route("/documents/<int:document_id>/cascade")
-@login_required
-def cascade(document_id: int):
-    document = _visible(document_id)
-    actor = current_actor()
-    if not (
-        actor.is_admin
-        or document.issuer_id in actor.org_scope
-        or any(d.issuer_id in actor.org_scope for d in queries.directive_chain(document))
-    ):
-        abort(403)  # recipients see the document, not how the others are doing
-    nodes = cascade_model.build(document, g.now, clock.today())
-    return render_template(
-        "documents/cascade.html", document=document, nodes=nodes, totals=cascade_model.totals(nodes), purposes=PURPOSES
-    )
+# The follow-up page ("Theo dõi thực hiện") registers its views on this blueprint.
+from web.documents import follow_up  # noqa: E402, F401
