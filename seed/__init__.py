@@ -1,5 +1,8 @@
-"""run(): loads the 2022 organisations, users, historic documents, numbering counters and the workflows in
-workflows/ into the database. Idempotent: running it again changes nothing that is already there."""
+"""run(): loads the 2022 organisations, reporting regimes and holidays and the workflows in workflows/ into the
+database; with `demo`, also the demo people (all with the shared demo password), the historic documents and
+their numbering counters. Idempotent: running it again changes nothing that is already there.
+
+Production seeds without `demo` (`flask seed`): no account exists until `flask create-admin`."""
 
 from __future__ import annotations
 
@@ -30,15 +33,26 @@ def run(engine: Cascade | None = None) -> dict[str, int]:
     _counters(orgs)
     _reporting(orgs)
     db.session.commit()
-    deployed = deploy_workflows(engine=engine)
-    return {"organisations": len(orgs), "users": users, "documents": documents, "definitions deployed": len(deployed)}
+    kept: list = []
+    deployed = deploy_workflows(engine=engine, kept=kept)
+    summary = {
+        "organisations": len(orgs),
+        "users": users,
+        "documents": documents,
+        "definitions deployed": len(deployed),
+    }
+    if kept:  # an administrator's newer version stays the one that runs
+        summary["kept (deployed by an administrator)"] = len(kept)
+    return summary
 
 
-def deploy_workflows(directory: Path = WORKFLOWS, engine: Cascade | None = None):
+def deploy_workflows(directory: Path = WORKFLOWS, engine: Cascade | None = None, kept: list | None = None):
     """Deploy each .bpmn file as a new version when its content differs from the latest version (through the
-    app's engine when one is given, else a fresh one: deploying needs no warm state)."""
+    app's engine when one is given, else a fresh one: deploying needs no warm state). A process whose latest
+    version an administrator deployed (modeller, upload) is never overridden: it goes to `kept` instead."""
     engine = engine or Cascade()
     deployed = []
+    kept = [] if kept is None else kept
     for path in sorted(directory.glob("*.bpmn")):
         deployed += engine.deploy(
             SqlStore(),
@@ -47,6 +61,7 @@ def deploy_workflows(directory: Path = WORKFLOWS, engine: Cascade | None = None)
             source=f"workflows/{path.name}",
             known_roles=set(ROLES),
             only_if_changed=True,
+            kept=kept,
         )
     return deployed
 
@@ -94,7 +109,7 @@ def _users(orgs: dict[str, Organisation]) -> int:
             if demo_hash is None:
                 user.set_password(data.DEMO_PASSWORD)
                 demo_hash = user.password_hash
-            user.password_hash = demo_hash
+            user.password_hash, user.demo_password = demo_hash, True
             db.session.add(user)
         user.full_name, user.title = item["full_name"], item.get("title")
         user.email = item.get("email") or f"{item['username']}@cascade.example"  # reserved demo domain

@@ -39,8 +39,14 @@ def register_cli(app) -> None:
     def deploy_command():
         """Deploy every workflows/*.bpmn whose content changed since its latest version."""
         try:
-            for record in deploy_workflows(engine=cascade()):
+            kept = []
+            for record in deploy_workflows(engine=cascade(), kept=kept):
                 click.echo(f"deployed {record.process_key} v{record.version}")
+            for record in kept:
+                click.echo(
+                    f"kept {record.process_key} v{record.version}: deployed by an administrator "
+                    f"({record.source}); the file in workflows/ is not deployed over it"
+                )
         except DefinitionError as exc:
             for problem in exc.problems:
                 click.echo(f"  {problem}", err=True)

@@ -54,10 +54,13 @@ class Cascade(Delivery):
         known_roles: set[str],
         only_if_changed: bool = False,
         known_messages: set[str] | None = None,
+        kept: list[DefinitionRecord] | None = None,
     ) -> list[DefinitionRecord]:
         """Validate a BPMN file and store each of its processes as a new version; running instances keep
         the version they started on. Raises DefinitionError naming every problem; nothing is stored then.
-        With `known_messages` (names other deployed processes catch) every message thrown needs a catcher."""
+        With `known_messages` (names other deployed processes catch) every message thrown needs a catcher.
+        With `kept` (a list to fill), a process whose latest version came from elsewhere (an administrator's
+        modeller or upload) is left as it is and its latest version added to `kept`: seeding never overrides."""
         parsed = bpmn_parser.load_definition(xml, filename=source)
         problems = validate_definition(parsed, known_roles=known_roles, known_messages=known_messages)
         if problems:
@@ -67,6 +70,9 @@ class Cascade(Delivery):
         for pid in parsed.process_ids:
             latest = store.latest_definition(pid)
             if only_if_changed and latest is not None and hashlib.sha256(latest.xml).hexdigest() == digest:
+                continue
+            if kept is not None and latest is not None and latest.source != source:
+                kept.append(latest)
                 continue
             record = store.add_definition(
                 pid,

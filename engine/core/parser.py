@@ -62,6 +62,7 @@ from engine.core.xmlsafe import (
     BPMN_MODEL_NS,
     CAMUNDA_NS,
     DEFAULT_MAX_BYTES,
+    loop_maximum_as_attribute,
     parse_xml,
     rewrite_foreign_camunda_namespace,
     to_bytes,
@@ -326,7 +327,7 @@ def load_definition(
     Raises DefinitionError (with Problems naming the element when known) when the file is unsafe,
     malformed, or cannot be parsed into runnable specs.
     """
-    root = rewrite_foreign_camunda_namespace(parse_xml(data, max_bytes=max_bytes))
+    root = loop_maximum_as_attribute(rewrite_foreign_camunda_namespace(parse_xml(data, max_bytes=max_bytes)))
     canonical = to_bytes(root)
     parser = CascadeParser()
     try:

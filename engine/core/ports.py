@@ -56,6 +56,7 @@ class DefinitionRecord:
     xml: bytes
     start_messages: list[str]
     start_properties: dict
+    source: str | None = None  # where it was deployed from: "workflows/x.bpmn" (seed), "modeller", an upload
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,27 @@ def rewrite_foreign_camunda_namespace(root: etree._Element) -> etree._Element:
     return new_root
 
 
+def loop_maximum_as_attribute(root: etree._Element) -> etree._Element:
+    """`<bpmn:loopMaximum>` written as a child element (older Cascade files) becomes the attribute the BPMN 2.0
+    schema defines: bpmn-js and other modellers drop the child element on save, and with it the loop's limit.
+    Changes the tree in place and returns it."""
+    for loop in root.iter(f"{{{BPMN_MODEL_NS}}}standardLoopCharacteristics"):
+        child = loop.find(f"{{{BPMN_MODEL_NS}}}loopMaximum")
+        if child is None:
+            continue
+        if loop.get("loopMaximum") is None and (child.text or "").strip():
+            loop.set("loopMaximum", child.text.strip())
+        loop.remove(child)
+    return root
+
+
+def schema_valid_bytes(data: bytes) -> bytes:
+    """A stored definition as a BPMN 2.0 file any modeller reads (loop limits as attributes)."""
+    if b"loopMaximum>" not in data:
+        return data
+    return to_bytes(loop_maximum_as_attribute(parse_xml(data)))
+
+
 def to_bytes(root: etree._Element) -> bytes:
     """Serialize a root element to canonical UTF-8 bytes with an XML declaration."""
     return etree.tostring(root, encoding="UTF-8", xml_declaration=True)

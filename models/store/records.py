@@ -42,6 +42,7 @@ def definition_record(d: ProcessDefinition) -> DefinitionRecord:
         xml=d.xml,
         start_messages=list(d.start_messages or []),
         start_properties=dict(d.start_properties or {}),
+        source=d.source,
     )
 
 

@@ -277,7 +277,7 @@ def test_definitions_list_draft_deploy_diff_and_download(app, admin):
     assert '<tr data-version="2">' in page
     download = admin.b.get("/modeller/school_plan/source.bpmn?version=1&download=1")
     assert download.headers["Content-Disposition"] == 'attachment; filename="school_plan-v1.bpmn"'
-    assert b"<bpmn:loopMaximum>20</bpmn:loopMaximum>" in download.data  # the file as stored
+    assert b'loopMaximum="20"' in download.data and b"<bpmn:loopMaximum>" not in download.data  # valid BPMN 2.0
     assert b'loopMaximum="20"' in admin.b.get("/modeller/school_plan/source.bpmn?version=1").data  # for bpmn-js
     diff = admin.b.get("/modeller/school_plan/diff?from=1&to=2").get_data(as_text=True)
     assert "@camunda:dueDate" in diff and "P5D" in diff
@@ -445,3 +445,50 @@ def test_two_admins_deploying_at_once_get_two_versions_never_an_error(app, admin
         select(ProcessDefinition.version).where(ProcessDefinition.process_key == "school_plan")
     ).all()
     assert sorted(versions) == [1, 2, 3]
+
+
+def test_a_version_stored_the_older_way_downloads_as_valid_bpmn(app, admin):
+    """A version stored before loop limits were attributes: the download and the modeller get the schema's form,
+    with the same limits (bpmn-js would otherwise drop them on save)."""
+    from lxml import etree
+    from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+
+    from tests.engine.test_bpmn_files import child_element_form, loop_limits
+
+    xml = child_element_form((WORKFLOWS / "school_plan.bpmn").read_bytes()).replace(
+        b'id="school_plan"', b'id="old_style_plan"'
+    )
+    db.session.add(
+        ProcessDefinition(process_key="old_style_plan", version=1, name="Old", xml=xml, sha256="0" * 64, source="old")
+    )
+    db.session.commit()
+    for query in ("?download=1", ""):
+        response = admin.b.client.get(f"/modeller/old_style_plan/source.bpmn{query}")
+        assert response.status_code == 200
+        assert b"<bpmn:loopMaximum>" not in response.data
+        BpmnValidator().validate(etree.ElementTree(etree.fromstring(response.data)), "download.bpmn")
+        assert loop_limits(response.data) == loop_limits(xml)
+
+
+def test_seeding_never_deploys_over_an_administrators_version(app, admin, tmp_path):
+    """`flask seed` / `flask deploy-workflows` after an administrator deployed school_plan v2 from the modeller:
+    the changed file in workflows/ is not deployed over it; the command says so and v2 stays the latest."""
+    from engine.core.ports import Actor
+    from models.roles import ROLES
+    from seed import deploy_workflows
+    from web.deps import cascade, store
+
+    shipped = (WORKFLOWS / "school_plan.bpmn").read_bytes()
+    mine = shipped.replace(b'id="draft_school_plan" name="', b'id="draft_school_plan" name="(QTV) ', 1)
+    assert mine != shipped
+    (admin_v2,) = cascade().deploy(store(), Actor.system(), mine, source="modeller", known_roles=set(ROLES))
+    newer_file = tmp_path / "school_plan.bpmn"
+    newer_file.write_bytes(shipped.replace(b'id="draft_school_plan" name="', b'id="draft_school_plan" name="(new) ', 1))
+    kept: list = []
+    assert deploy_workflows(tmp_path, engine=cascade(), kept=kept) == []
+    assert [(k.process_key, k.version, k.source) for k in kept] == [("school_plan", admin_v2.version, "modeller")]
+    assert store().latest_definition("school_plan").version == admin_v2.version
+    result = app.test_cli_runner().invoke(args=["deploy-workflows"])
+    assert result.exit_code == 0, result.output
+    assert f"kept school_plan v{admin_v2.version}" in result.output
+    assert store().latest_definition("school_plan").version == admin_v2.version

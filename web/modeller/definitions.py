@@ -6,6 +6,7 @@ from flask import Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.core.diff import diff_definitions
+from engine.core.xmlsafe import schema_valid_bytes
 from web.modeller import reads
 from web.modeller.blueprint import admin_required, bp, checked_key
 from web.modeller.files import for_modeller, roles_offered
@@ -60,12 +61,12 @@ def _stored_file(key: str) -> tuple[bytes, str]:
 @admin_required
 def source(process_key: str):
     """A version (?version=N) or the draft (?draft=1) as the modeller reads it; ?download=1 gives the file
-    as stored."""
+    as stored (older files' loop limits written as the schema's attribute)."""
     xml, name = _stored_file(checked_key(process_key))
     if request.args.get("download"):
         disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
-        return Response(xml, mimetype="application/xml", headers=disposition)
-    return Response(for_modeller(xml), mimetype="application/xml")
+        return Response(schema_valid_bytes(xml), mimetype="application/xml", headers=disposition)
+    return Response(for_modeller(schema_valid_bytes(xml)), mimetype="application/xml")
 
 
 def _compared(key: str) -> dict:
