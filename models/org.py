@@ -7,7 +7,20 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint, event, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    event,
+    false,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -33,6 +46,8 @@ class Organisation(db.Model):
     aliases: Mapped[list] = mapped_column(JSON, default=list)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str | None] = mapped_column(String(300))
+    # Closed organisations keep their history (documents, audit) but take no new people.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     parent: Mapped[Organisation | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
     ward: Mapped[Organisation | None] = relationship(remote_side=[id], foreign_keys=[ward_id])
@@ -86,8 +101,15 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str] = mapped_column(String(8), default="vi")
-    # Changes on every password change and logout-everywhere, so old sessions stop working.
+    # Changes on every logout, password change and deactivation, so every older session stops working.
     session_token: Mapped[str] = mapped_column(String(64))
+    # A one-time password (set by an administrator or an import) must be replaced at the next login.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Still the shared demo password: a production app refuses to start while any account has it.
+    demo_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Failed logins since the last success (counted in the database, so every process sees them).
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     org: Mapped[Organisation] = relationship()
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
@@ -105,6 +127,11 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.demo_password = False
+
+    def end_sessions(self) -> None:
+        """Every session issued so far stops working at its next request."""
+        self.session_token = secrets.token_hex(16)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -131,6 +158,7 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
 
@@ -139,4 +167,25 @@ class ApiToken(db.Model):
         return hashlib.sha256(token.encode()).hexdigest()
 
 
-__all__ = ["Organisation", "User", "UserRole", "ApiToken"]
+class LoginFailure(db.Model):
+    """One failed login, kept a day: the per-address throttle counts them across every process."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_addr_at", "remote_addr", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    remote_addr: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(80))
+
+
+class ClockAnchor(db.Model):
+    """The replayed clock's start, stored once per CASCADE_CLOCK_START: every process and restart agrees."""
+
+    __tablename__ = "clock_anchor"
+
+    start_at: Mapped[str] = mapped_column(String(64), primary_key=True)
+    real_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+__all__ = ["Organisation", "User", "UserRole", "ApiToken", "LoginFailure", "ClockAnchor"]

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from models.passwords import DEMO_PASSWORD  # noqa: F401 - shared by every demo account (`flask seed --demo`)
 from models.roles import ROLES  # noqa: F401
-
-# Demo-only password shared by every seeded account; never use it outside a demo database.
-DEMO_PASSWORD = "cascade-demo"
 
 _SYNTHETIC = "synthetic: pattern-realistic name, not a verified institution"
 _SYNTHETIC_PERSON = "synthetic: invented person"
