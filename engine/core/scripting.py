@@ -104,6 +104,19 @@ class _CascadePolicy(RestrictingNodeTransformer):
             self.error(node, f'".{node.attr}()" is not allowed; use an f-string instead.')
         return super().visit_Attribute(node)
 
+    def visit_BinOp(self, node: ast.BinOp) -> Any:
+        """`a ** b`, `a * b` and `a << b` go through `_binop_`, which refuses results too large to compute in
+        the time limit (one C call such as `10**10**8` or `'a' * 10**9` cannot be interrupted)."""
+        node = super().visit_BinOp(node)
+        name = _SIZED_BINOPS.get(type(node.op))
+        if name is None:
+            return node
+        func = ast.copy_location(ast.Name(id="_binop_", ctx=ast.Load()), node)
+        call = ast.Call(
+            func=func, args=[ast.copy_location(ast.Constant(name), node), node.left, node.right], keywords=[]
+        )
+        return ast.fix_missing_locations(ast.copy_location(call, node))
+
     def visit_Try(self, node: ast.Try) -> Any:
         # The time limit interrupts a script by raising from the trace function, which also
         # switches tracing off: a `finally` or catch-all handler could then loop forever.
@@ -119,11 +132,74 @@ class _CascadePolicy(RestrictingNodeTransformer):
         return super().visit_Try(node)
 
 
+# Bounds on what one C call may build: a script that needs more is refused with a clear error, not left to pin a
+# worker (the time limit interrupts Python code between opcodes, never inside one long C call).
+MAX_SEQUENCE = 1_000_000  # items of a list/tuple, characters of a string, numbers in a range
+MAX_INT_BITS = 100_000  # about 30,000 decimal digits
+_SIZED_BINOPS = {ast.Pow: "**", ast.Mult: "*", ast.LShift: "<<"}
+_SEQUENCES = (str, bytes, list, tuple)
+
+
+def _too_large(what: str) -> ScriptError:
+    return ScriptError(f"{what} would be too large (limits: {MAX_SEQUENCE:,} items, {MAX_INT_BITS:,}-bit integers)")
+
+
+def _check_size(op: str, left: Any, right: Any) -> None:
+    ints = isinstance(left, int) and isinstance(right, int)
+    if op == "**" and ints and right > 0 and abs(left) > 1 and abs(left).bit_length() * right > MAX_INT_BITS:
+        raise _too_large("the power")
+    if op == "<<" and ints and left and left.bit_length() + right > MAX_INT_BITS:
+        raise _too_large("the shift")
+    if op == "*":
+        if ints and left.bit_length() + right.bit_length() > MAX_INT_BITS:
+            raise _too_large("the product")
+        for seq, times in ((left, right), (right, left)):
+            if isinstance(seq, _SEQUENCES) and isinstance(times, int) and len(seq) * times > MAX_SEQUENCE:
+                raise _too_large("the repeated sequence")
+
+
+def _binop(op: str, left: Any, right: Any) -> Any:
+    _check_size(op, left, right)
+    return _BINOPS[op](left, right)
+
+
+_BINOPS: dict[str, Callable[[Any, Any], Any]] = {"**": operator.pow, "*": operator.mul, "<<": operator.lshift}
+
+
 def _inplace(op: str, left: Any, right: Any) -> Any:
+    _check_size(op[:-1], left, right)
     try:
         return _INPLACE_OPS[op](left, right)
     except KeyError:
         raise ScriptError(f"operator {op} is not allowed") from None
+
+
+def _range(*args: int) -> range:
+    numbers = range(*args)
+    if len(numbers) > MAX_SEQUENCE:
+        raise _too_large("the range")
+    return numbers
+
+
+_PADDING = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
+
+
+def _sized_method(obj: Any, name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    """String methods whose result can be far larger than their inputs, checked before they run."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if (
+            name in _PADDING
+            and args
+            and isinstance(args[0], int)
+            and args[0] * (1 if name != "expandtabs" else len(obj)) > MAX_SEQUENCE
+        ):
+            raise _too_large(f"the result of .{name}()")
+        if name == "replace" and len(args) >= 2 and (len(obj) + 1) * len(args[1]) > MAX_SEQUENCE:
+            raise _too_large("the result of .replace()")
+        return method(*args, **kwargs)
+
+    return call
 
 
 _INPLACE_OPS: dict[str, Callable[[Any, Any], Any]] = {
@@ -150,7 +226,10 @@ def _guarded_getattr(obj: Any, name: str, *default: Any) -> Any:
         raise AttributeError(f'access to attribute "{name}" is not allowed')
     if name in FORBIDDEN_ATTRIBUTES:
         raise AttributeError(f'".{name}()" is not allowed; use an f-string instead')
-    return getattr(obj, name, *default)
+    value = getattr(obj, name, *default)
+    if isinstance(obj, (str, bytes)) and (name in _PADDING or name == "replace"):
+        return _sized_method(obj, name, value)
+    return value
 
 
 def _guarded_getitem(obj: Any, key: Any) -> Any:
@@ -215,6 +294,7 @@ ALLOWED_BUILTINS: dict[str, Any] = {
 }
 ALLOWED_BUILTINS.update(
     {
+        "range": _range,
         "None": None,
         "True": True,
         "False": False,
@@ -234,6 +314,7 @@ GUARDS: dict[str, Any] = {
     "_unpack_sequence_": guarded_unpack_sequence,
     "_write_": full_write_guard,
     "_inplacevar_": _inplace,
+    "_binop_": _binop,
     "_apply_": _apply,
     "_print_": PrintCollector,
 }

@@ -3,6 +3,7 @@ and runs ordinary scripts and conditions inside a real workflow."""
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
@@ -116,7 +117,7 @@ def test_compile_checks_accept_ordinary_code():
     [
         "while True: pass",
         "while True:\n    x = 1",
-        "n = sum(1 for _ in range(10**12))",
+        "n = sum(1 for _ in range(10**6) for _ in range(10**6))",
         "while True:\n    try:\n        while True: pass\n    except Exception:\n        pass",
         "def f():\n    while True:\n        pass\nf()",
     ],
@@ -134,7 +135,7 @@ def test_endless_expression_is_stopped():
     env = RestrictedEnvironment(time_limit=0.3)
     started = time.monotonic()
     with pytest.raises(ScriptError, match="time limit"):
-        env.evaluate("[i for i in range(10**12)]", {})
+        env.evaluate("[i for i in range(10**6) for j in range(10**6)]", {})
     assert time.monotonic() - started < 2
 
 
@@ -356,3 +357,45 @@ def test_multi_line_conditions_keep_their_meaning(env):
     assert env.evaluate("a > 1  # a comment\n and b", {"a": 2, "b": False}) is False
     assert env.evaluate("\n  a > 1 and\n  b\n", {"a": 2, "b": True}) is True
     assert env.evaluate('"x\\ny" == s', {"s": "x\ny"}) is True
+
+
+# --- one long C call cannot pin a worker: results too large to build are refused before they are computed ------
+UNBOUNDED = [
+    ("sum(range(10**11))", "range"),
+    ("10**10**8", "power"),
+    ("'a' * 10**9", "repeated sequence"),
+    ("[0] * 10**9", "repeated sequence"),
+    ("1 << 10**9", "shift"),
+    ("'a'.ljust(10**9)", ".ljust()"),
+    ("'ab'.replace('', 'c' * 1000000)", ".replace()"),
+]
+
+
+@pytest.mark.parametrize(("expression", "what"), UNBOUNDED)
+def test_unbounded_computations_are_refused_at_once_in_scripts_and_conditions(env, expression, what):
+    for run in (lambda: env.execute(f"x = {expression}", {}), lambda: env.evaluate(f"bool({expression})", {})):
+        started = time.perf_counter()
+        with pytest.raises(ScriptError, match=f"{re.escape(what)} would be too large"):
+            run()
+        assert time.perf_counter() - started < 0.5
+
+
+def test_augmented_assignment_is_bounded_too(env):
+    with pytest.raises(ScriptError, match="too large"):
+        env.execute("x = 7\nx **= 10**8", {})
+    with pytest.raises(ScriptError, match="too large"):
+        env.execute("x = [1, 2]\nx *= 10**9", {})
+
+
+def test_ordinary_arithmetic_is_untouched(env):
+    data: dict = {}
+    env.execute("a = 2**64 * 3\nb = 'ab' * 3\nc = 2 ** 0.5\nd = (-1) ** 10**9\ne = [i * 2 for i in range(5)]", data)
+    assert data["a"] == 55340232221128654848 and data["b"] == "ababab" and data["d"] == 1
+    assert data["e"] == [0, 2, 4, 6, 8] and abs(data["c"] - 1.4142135623730951) < 1e-12
+
+
+def test_deep_recursion_stops_with_an_error(env):
+    started = time.perf_counter()
+    with pytest.raises(RecursionError):
+        env.execute("def f(n):\n    return f(n + 1)\nx = f(0)", {})
+    assert time.perf_counter() - started < 0.5
