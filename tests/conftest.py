@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import os
 import socket
 from datetime import datetime
@@ -174,11 +175,42 @@ def reset_dynamic() -> None:
     s.execute(delete(ProcessInstance))
     s.execute(delete(ProcessDefinition).where(ProcessDefinition.version > 1))  # versions a test deployed
     s.execute(delete(DocumentCounter))
+    _reset_accounts(s, data)
     codes = {o.code: o.id for o in s.scalars(select(Organisation))}
     for item in data.COUNTERS:
         s.add(DocumentCounter(org_id=codes[item["org"]], key=item["key"], value=item["value"]))
     _restore_audit_guard(s)
     s.commit()
+
+
+@functools.cache
+def _demo_hash() -> str:
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(DEMO_PASSWORD)
+
+
+def _reset_accounts(s, data) -> None:
+    """Back to the seeded people and organisations: accounts and schools a test added go, passwords, locks and
+    sessions of the seeded accounts come back."""
+    from models.org import LoginFailure, Organisation, User, UserRole, bump_generation
+
+    s.execute(delete(LoginFailure))
+    seeded = [u["username"] for u in data.USERS]
+    added = select(User.id).where(User.username.not_in(seeded))
+    s.execute(delete(UserRole).where(UserRole.user_id.in_(added)))
+    s.execute(delete(User).where(User.username.not_in(seeded)))
+    s.execute(
+        update(User)
+        .where(User.demo_password.is_(False) | User.must_change_password.is_(True) | User.active.is_(False))
+        .values(password_hash=_demo_hash(), demo_password=True, must_change_password=False, active=True)
+    )
+    s.execute(update(User).where(User.failed_logins > 0).values(failed_logins=0, locked_until=None))
+    codes = [o["code"] for o in data.ORGANISATIONS]
+    if s.scalar(select(Organisation.id).where(Organisation.code.not_in(codes) | Organisation.closed_at.is_not(None))):
+        s.execute(update(Organisation).values(closed_at=None))
+        s.execute(delete(Organisation).where(Organisation.code.not_in(codes)))
+        bump_generation(s.connection(), Organisation.__tablename__)
 
 
 def _lift_audit_guard(session) -> None:

@@ -14,7 +14,8 @@ from engine import create_engine
 from engine.core.clock import clock
 from models import db
 from models.base import ping_when_idle, sqlite_write_ahead_log
-from web import api, auth, documents, downloads, errors, inbox, incidents, modeller, processes, reports, tt124
+from models.commands.clock import replay_began
+from web import admin, api, auth, documents, downloads, errors, inbox, incidents, modeller, processes, reports, tt124
 from web.cli import register_cli
 from web.config import ROOT, Config, finalize
 from web.deps import cascade, store
@@ -54,10 +55,14 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations"))
 
     if app.config.get("CLOCK_START"):
-        clock.start_at(datetime.fromisoformat(app.config["CLOCK_START"]))
+        with app.app_context():  # one replay for every process: its real start is stored once
+            began = replay_began(app.config["CLOCK_START"])
+            db.session.remove()
+        clock.start_at(datetime.fromisoformat(app.config["CLOCK_START"]), since=began)
     app.extensions["cascade"] = create_engine(warm_instances=app.config["WARM_INSTANCES"])
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(processes.bp)
     app.register_blueprint(documents.bp)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import time
+from datetime import timedelta
 
 import click
 from flask import current_app
@@ -19,20 +20,26 @@ from engine.tt124 import services as tt124_services
 from engine.tt124.rules import FIRST_YEAR, openable_year
 from models import db
 from models.backup import export_all, restore_all
+from models.commands.logins import real_now
 from models.commands.tokens import create_token
 from models.org import Organisation
 from models.tt124 import Tt124Cycle, Tt124Participation
 from seed import deploy_workflows
 from seed import run as run_seed
+from web.cli_accounts import register_account_commands
 from web.deps import cascade, store
 from web.mail import smtp_sender
 
 
 def register_cli(app) -> None:
+    register_account_commands(app)
+
     @app.cli.command("seed")
-    def seed_command():
-        """Create the 2022 organisations, users, documents and workflow definitions (idempotent)."""
-        summary = run_seed(cascade())
+    @click.option("--demo", is_flag=True, help="Also the demo people (shared demo password) and 2022 documents.")
+    def seed_command(demo: bool):
+        """Create the organisations, reporting regimes and workflow definitions (idempotent); people only with
+        --demo or CASCADE_DEV=1 (production: `flask create-admin`)."""
+        summary = run_seed(cascade(), demo=demo or bool(current_app.config.get("DEV")))
         click.echo(", ".join(f"{k}: {v}" for k, v in summary.items()))
 
     @app.cli.command("deploy-workflows")
@@ -168,9 +175,11 @@ def register_cli(app) -> None:
     @app.cli.command("create-token")
     @click.argument("username")
     @click.option("--name", default="api", help="A label to recognise the token by.")
-    def create_token_command(username: str, name: str):
+    @click.option("--expires-days", type=click.IntRange(1, 3650), help="Refused after this many days.")
+    def create_token_command(username: str, name: str, expires_days: int | None):
         """Create a personal API token for USERNAME; it is printed once and stored only as a hash."""
-        token = create_token(username, name)
+        expires = real_now() + timedelta(days=expires_days) if expires_days else None
+        token = create_token(username, name, expires)
         if token is None:
             raise click.ClickException(f"no user {username}")
         click.echo(token)

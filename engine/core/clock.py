@@ -32,11 +32,12 @@ class Clock:
         """Today's date in Vietnam (documents are dated in local time)."""
         return self.now().astimezone(VN_TZ).date()
 
-    def start_at(self, instant: datetime) -> None:
-        """Run from `instant` onwards at real speed (used to replay 2022 in the demo)."""
+    def start_at(self, instant: datetime, since: datetime | None = None) -> None:
+        """Run from `instant` onwards at real speed (used to replay 2022 in the demo); `since`: the real moment
+        the replay started (stored once, so every process and restart shows the same time), default now."""
         with self._lock:
             self._frozen = None
-            self._offset = instant - datetime.now(UTC)
+            self._offset = instant - (since or datetime.now(UTC))
 
     def freeze(self, instant: datetime) -> None:
         with self._lock:
