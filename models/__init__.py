@@ -1,5 +1,6 @@
 """Flask-SQLAlchemy models: `db` and every table, imported here so metadata and migrations see them all."""
 
+from models.api import ApiRateWindow  # noqa: F401
 from models.base import db  # noqa: F401
 from models.document import Document, DocumentCounter, DocumentRecipient, DocumentRelation  # noqa: F401
 from models.incident import EmailMessage, Incident, IncidentAttachment, IncidentUpdate, Notification  # noqa: F401,E402

@@ -159,6 +159,9 @@ class ApiToken(db.Model):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "read": GET only; "write": also completes, claims, starts and raises (what tokens could always do)
+    scope: Mapped[str] = mapped_column(String(10), default="write", server_default="write")
+    rate_limit: Mapped[int | None] = mapped_column(Integer)  # requests a minute; None: the app's API_RATE_LIMIT
 
     user: Mapped[User] = relationship()
 

@@ -41,6 +41,8 @@ class Config:
     WARM_INSTANCES = int(os.environ.get("CASCADE_WARM_INSTANCES", "256"))
     RATELIMIT_STORAGE_URI = os.environ.get("CASCADE_RATELIMIT_STORAGE", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # API requests a minute per token when the token sets none (counted in the database: every process agrees)
+    API_RATE_LIMIT = int(os.environ.get("CASCADE_API_RATE_LIMIT", "600"))
     TESTING = False
     DEV = os.environ.get("CASCADE_DEV", "0") == "1"
 

@@ -1,12 +1,24 @@
-"""JSON API with personal bearer tokens (see docs/api.md): tasks, instances, organisations, documents,
-incidents, reports and Circular 124, described in OpenAPI at `/api/openapi.json`."""
+"""JSON API with personal bearer tokens (see docs/api.md and `/api/openapi.json`): tasks, instances,
+organisations, documents, incidents, reports and Circular 124."""
 
 from __future__ import annotations
 
 from flask import Blueprint
 
-bp = Blueprint("api", __name__, url_prefix="/api")
+from web.api.auth import rate_headers
 
-from web.api import instances, tasks  # noqa: E402  (the views register themselves on `bp`)
+bp = Blueprint("api", __name__, url_prefix="/api", template_folder="templates")
+bp.after_request(rate_headers)
 
-__all__ = ["bp", "instances", "tasks"]
+from web.api import (  # noqa: E402  (the views register themselves on `bp`)
+    documents,
+    incidents,
+    instances,
+    openapi,
+    organisations,
+    reports,
+    tasks,
+    tt124,
+)
+
+__all__ = ["bp", "documents", "incidents", "instances", "openapi", "organisations", "reports", "tasks", "tt124"]

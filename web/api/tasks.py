@@ -7,13 +7,14 @@ from flask import g, jsonify, request
 from engine.core.clock import clock
 from models.workflow import HumanTask
 from web import queries
-from web.api import bp
+from web.api import bp, forms
 from web.api.auth import error, token_required
+from web.api.forms import field_json
 from web.deps import cascade, store
 from web.inbox import deliver_pending
 
 
-def task_json(t: HumanTask, fields=None) -> dict:
+def task_json(t: HumanTask, fields=None, values: dict | None = None) -> dict:
     out = {
         "id": t.id,
         "name": t.name,
@@ -29,34 +30,36 @@ def task_json(t: HumanTask, fields=None) -> dict:
         "overdue": bool(t.due_at and t.status == "open" and t.due_at < clock.now()),
     }
     if fields is not None:
-        out["form"] = [
-            {
-                "id": f.id,
-                "label": f.label,
-                "type": f.type,
-                "required": f.required,
-                "options": [{"id": o[0], "label": o[1]} for o in f.options],
-            }
-            for f in fields
-        ]
+        out["form"] = [field_json(f, values or {}) for f in fields]
     return out
 
 
 @bp.get("/tasks")
 @token_required
 def tasks():
-    rows = queries.inbox(g.actor, scope=request.args.get("scope", "all"), sort=request.args.get("sort", "due"))
-    return jsonify({"tasks": [task_json(t) for t in rows]})
+    """Open tasks I may do, filtered as the inbox page is (q, process, org, document, overdue, returned), a page
+    of `limit` (≤ 200) after the task `after` (keyset: `next` of the page before), with the filter's total."""
+    filters, args = queries.task_filter(request.args), request.args
+    limit = min(queries.positive_int(args.get("limit")) or 200, 200)
+    scope, sort = args.get("scope", "all"), args.get("sort", "due")
+    rows = queries.inbox(g.actor, scope=scope, sort=sort, limit=limit + 1, filters=filters)
+    more, rows = len(rows) > limit, rows[:limit]
+    return jsonify(
+        {
+            "tasks": [task_json(t) for t in rows],
+            "total": queries.inbox_total(g.actor, scope=scope, filters=filters),
+            "next": rows[-1].id if more else None,
+        }
+    )
 
 
 @bp.get("/tasks/<int:task_id>")
 @token_required
 def task(task_id: int):
-    s = store()
-    cascade().task_for(s, g.actor, task_id)
+    cascade().task_for(store(), g.actor, task_id)
     row = queries.task_row(task_id)
-    fields = cascade().form_for(s, g.actor, task_id)[0] if row.status == "open" else []
-    return jsonify(task_json(row, fields))
+    fields, values = forms.form(g.actor, task_id) if row.status == "open" else ([], {})
+    return jsonify(task_json(row, fields, values))
 
 
 @bp.post("/tasks/<int:task_id>/complete")
@@ -65,7 +68,7 @@ def complete(task_id: int):
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return error(400, "expected a JSON object of form values")
-    instance_id = cascade().complete_task(store(), g.actor, task_id, data)
+    instance_id = forms.complete_keeping_values(g.actor, task_id, data)
     deliver_pending()
     return jsonify({"status": "completed", "instance_id": instance_id})
 
