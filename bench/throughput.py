@@ -239,6 +239,7 @@ def gunicorn(workers: int, database_url: str, pyspy: Path | None = None, wall: b
         "CASCADE_SECRET_KEY": secrets.token_hex(16),
         "CASCADE_CLOCK_START": START.isoformat(),
         "FLASK_APP": "wsgi.py",
+        "CASCADE_DEV": "1",  # the bench's people have the demo password, which production refuses to serve
     }
     cmd = [
         sys.executable,

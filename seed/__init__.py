@@ -26,11 +26,14 @@ from seed import data
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
 
 
-def run(engine: Cascade | None = None) -> dict[str, int]:
+def run(engine: Cascade | None = None, *, demo: bool = True) -> dict[str, int]:
+    """Seed the database; `demo=False` (production, `flask seed`) adds no people and no historic documents."""
     orgs = _organisations()
-    users = _users(orgs)
-    documents = _documents(orgs)
-    _counters(orgs)
+    users = documents = 0
+    if demo:
+        users = _users(orgs)
+        documents = _documents(orgs)
+        _counters(orgs)
     _reporting(orgs)
     db.session.commit()
     kept: list = []

@@ -96,6 +96,7 @@ def test_inline_delivery_and_two_workers_do_everything_once(backend, kills, tmp_
         # about 12 s after the start, while the workers run
         "CASCADE_CLOCK_START": CLOCK_START,
         "CASCADE_WARM_INSTANCES": "256",
+        "CASCADE_DEV": "1",  # the demo's people (shared demo password) serve this test
     }
     subprocess.run([*FLASK, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run([*FLASK, "seed"], cwd=ROOT, env=env, check=True, capture_output=True)

@@ -53,6 +53,7 @@ def load_db():
         "CASCADE_SECRET_KEY": "load-test-secret",
         "FLASK_APP": "wsgi.py",
         "CASCADE_CLOCK_START": "",
+        "CASCADE_DEV": "1",  # the demo's people (shared demo password) serve this test
     }
     flask = [sys.executable, "-m", "flask"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
