@@ -226,6 +226,10 @@ class Timer(db.Model):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     fired: Mapped[bool] = mapped_column(Boolean, default=False)
     fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # firing failed: retried with back-off (due_at moves on), then parked until an administrator retries it
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    parked: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditEvent(db.Model):

@@ -15,10 +15,24 @@ from engine.core.clock import clock
 from models import db
 from models.base import ping_when_idle, sqlite_write_ahead_log
 from models.commands.clock import replay_began
-from web import admin, api, auth, documents, downloads, errors, inbox, incidents, modeller, processes, reports, tt124
+from web import (
+    admin,
+    api,
+    auth,
+    documents,
+    downloads,
+    errors,
+    inbox,
+    incidents,
+    modeller,
+    ops,
+    processes,
+    reports,
+    tt124,
+)
 from web.cli import register_cli
 from web.config import ROOT, Config, finalize
-from web.deps import cascade, store
+from web.deps import DatabaseIdConverter, cascade, store
 from web.extensions import babel, csrf, limiter, login_manager, migrate
 from web.filters import register_filters
 from web.i18n import ensure_compiled
@@ -61,6 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
         clock.start_at(datetime.fromisoformat(app.config["CLOCK_START"]), since=began)
     app.extensions["cascade"] = create_engine(warm_instances=app.config["WARM_INSTANCES"])
 
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any route: ids past 2^31 − 1 are 404
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(inbox.bp)
@@ -71,6 +86,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(reports.bp)
     app.register_blueprint(tt124.bp)
     app.register_blueprint(modeller.bp)
+    app.register_blueprint(ops.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # token-authenticated, no cookies
     errors.register(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, request
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from engine.core.cascade import Cascade
 from engine.core.ports import Actor
@@ -43,3 +44,23 @@ def make_actor(user_id: int, name: str, roles, org_id: int, org_kind: str, org_p
 
 def current_actor() -> Actor:
     return actor_for(current_user._get_current_object())
+
+
+MAX_DB_ID = 2**31 - 1  # ids and versions are 32-bit integers in the database
+
+
+def db_int(value: str) -> int:
+    """A query or form value used as an id, a version or a year: a positive integer the database can hold; anything
+    else raises ValueError, which `request.args.get(..., type=db_int)` turns into "not given" (never a 500)."""
+    number = int(value)
+    if not 0 < number <= MAX_DB_ID:
+        raise ValueError(f"{value!r} is out of range")
+    return number
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:…>` in every route: a number past what the database holds is a 404, not a database error."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's signature
+        kwargs.setdefault("max", MAX_DB_ID)
+        super().__init__(map, *args, **kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from engine.core.errors import (
@@ -13,6 +14,7 @@ from engine.core.errors import (
     FormValidationError,
     NotAllowedError,
     ScriptError,
+    StepFailedError,
     TaskAlreadyCompletedError,
     TaskNotFoundError,
     UnknownProcessError,
@@ -20,6 +22,7 @@ from engine.core.errors import (
 from engine.core.forms import message as field_message
 from models import db
 from models.commands import Conflict
+from models.commands.failures import record_request_failure
 from web.locale import lang
 
 MESSAGES = {
@@ -55,6 +58,7 @@ ENGINE_ERRORS: dict[type[Exception], tuple[int, str, tuple[str, str] | None]] = 
         ),
     ),
     FormValidationError: (422, "invalid form data", None),
+    StepFailedError: (422, "step failed", None),
     DefinitionError: (422, "invalid definition", None),
     ScriptError: (422, "script refused", None),
     Conflict: (409, "changed meanwhile", None),
@@ -110,7 +114,29 @@ def _engine_json(exc: Exception, code: int, text: str):
     return jsonify({"ok": False, "error": text, "message": message, "problems": problems_json(problems)}), code
 
 
+def step_failed(exc: StepFailedError):
+    """A step of the diagram could not run: nothing of it is kept, administrators find it under "Lỗi vận hành",
+    and the person is told which step and why."""
+    db.session.rollback()
+    record_request_failure(exc, getattr(current_user, "id", None))
+    element = exc.element_name or exc.element_id or "?"
+    vi = (
+        f"Bước «{element}» ({exc.element_id}) không thực hiện được: {exc.reason}. Không có thay đổi nào được lưu; "
+        "quản trị viên đã được thông báo (Lỗi vận hành)."
+    )
+    en = (
+        f"The step “{element}” ({exc.element_id}) could not run: {exc.reason}. Nothing was saved; "
+        "administrators were told."
+    )
+    if wants_json():
+        body = {"error": "step failed", "element": exc.element_id, "element_name": exc.element_name}
+        return jsonify({**body, "reason": exc.reason, "message_vi": vi, "message": en}), 422
+    return page(422, (vi, en))
+
+
 def engine_error(exc: Exception):
+    if isinstance(exc, StepFailedError):
+        return step_failed(exc)
     db.session.rollback()
     code, text, message = next(v for t, v in ENGINE_ERRORS.items() if isinstance(exc, t))
     if wants_json():

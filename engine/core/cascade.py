@@ -7,17 +7,22 @@ import hashlib
 import logging
 from typing import Any
 
+from SpiffWorkflow.exceptions import WorkflowException
+
 from engine.core import parser as bpmn_parser
 from engine.core.access import can_act_on_task, can_see_task, can_start
 from engine.core.clock import clock
 from engine.core.delivery import Delivery, org_kinds
 from engine.core.errors import (
     DefinitionError,
+    EngineError,
     NotAllowedError,
+    StepFailedError,
     TaskAlreadyCompletedError,
     TaskNotFoundError,
     UnknownProcessError,
 )
+from engine.core.failures import step_failure
 from engine.core.forms import form_fields, validate_form
 from engine.core.orgs import org_list, resolve_scope
 from engine.core.ports import Actor, DefinitionRecord, HumanTaskRecord, InstanceRecord, NewHumanTask, NewMessage, Store
@@ -208,7 +213,10 @@ class Cascade(Delivery):
             form_fields(spiff_task.task_spec), submitted, context={"valid_org_ids": org_list(store.orgs()).by_id}
         )
         spiff_task.set_data(**clean)
-        spiff_task.run()
+        try:
+            spiff_task.run()
+        except (WorkflowException, RecursionError) as exc:
+            raise step_failure(exc, instance.process_key) from exc
         now = clock.now()
         store.close_human_task(task.id, "completed", actor.user_id, now)
         store.audit(
@@ -242,6 +250,23 @@ class Cascade(Delivery):
         store.audit(actor, "task.unclaim", instance_id=instance.id, detail={"task": task.bpmn_id}, at=clock.now())
         store.commit()
 
+    def cancel_instance(self, store: Store, actor: Actor, instance_id: int, reason: str) -> None:
+        """An administrator ends an instance that cannot go on (e.g. a step that keeps failing): its open tasks are
+        cancelled, its timers dropped, its open operations failures closed; audited with the reason."""
+        if not actor.is_admin:
+            raise NotAllowedError("only administrators cancel an instance")
+        instance = store.lock_instance(instance_id)
+        if instance.status != "running":
+            raise TaskAlreadyCompletedError(f"quy trình #{instance_id} đã kết thúc")
+        now = clock.now()
+        for task in store.open_human_tasks(instance_id):
+            store.close_human_task(task.id, "cancelled", None, now)
+        store.sync_timers(instance_id, {})
+        store.finish_instance(instance_id, "cancelled", now)
+        store.resolve_failures(instance_id, "cancelled", actor.user_id, now)
+        store.audit(actor, "instance.cancel", instance_id=instance_id, detail={"reason": reason[:500]}, at=now)
+        store.commit()
+
     # ---------------------------------------------------------------------------------- internals ------
     def load_instance(self, store: Store, instance: InstanceRecord, *, locked: bool = False) -> LiveInstance:
         """The instance's workflow. Under its lock, the one this process saved last if that is still the
@@ -253,7 +278,10 @@ class Cascade(Delivery):
         return self.runtime.load(store.definition(instance.definition_id), store.load_state(instance.id))
 
     def advance_and_save(self, store: Store, instance: InstanceRecord, live: LiveInstance) -> StepResult:
-        result = self.runtime.advance(live, lambda call: self._service(store, instance, call))
+        try:
+            result = self.runtime.advance(live, lambda call: self._service(store, instance, call))
+        except (WorkflowException, RecursionError) as exc:  # the diagram's own code failed: name the element
+            raise step_failure(exc, instance.process_key) from exc
         changes = self.runtime.codec.changes(live.workflow, live.snapshot)
         stamp, summary = instance.state_stamp, {"current": result.current_steps}
         if stamp is None or not changes.unchanged:
@@ -322,7 +350,15 @@ class Cascade(Delivery):
 
     # ---------------------------------------------------------------------------------- services -------
     def _service(self, store: Store, instance: InstanceRecord, call: ServiceCall) -> dict:
-        return self.registry.service(call.service, call.bpmn_id)(self, store, instance, call)
+        handler = self.registry.service(call.service, call.bpmn_id)
+        try:
+            return handler(self, store, instance, call)
+        except EngineError:
+            raise  # refused on purpose (a stale report, a closed window…): the caller's answer says why
+        except Exception as exc:  # the service itself failed: name the element
+            raise StepFailedError(
+                call.bpmn_id, call.name, f"{type(exc).__name__}: {exc}", instance.process_key
+            ) from exc
 
 
 def home_org(store: Store, actor: Actor) -> int:

@@ -14,6 +14,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 
 from engine.core.clock import clock
 from engine.core.errors import EngineError
+from engine.core.failures import step_failure
 from engine.core.ports import Actor, DefinitionRecord, MessageRecord, Store
 from engine.core.registry import DeliveryMemo
 
@@ -22,6 +23,8 @@ log = logging.getLogger(__name__)
 MAX_DELIVERY_ATTEMPTS = 5
 DELIVERY_BATCH = 20  # messages per transaction; a batch holds its target instances locked until it commits
 MAX_EMAIL_ATTEMPTS = 8
+MAX_TIMER_ATTEMPTS = 4  # a failing timer is retried after 1, 2 and 4 minutes, then parked
+TIMER_BACKOFF = timedelta(minutes=1)
 
 
 class Delivery:
@@ -77,6 +80,19 @@ class Delivery:
             memo.clear()
             final = message.attempts + 1 >= MAX_DELIVERY_ATTEMPTS
             store.message_failed(message.id, f"{type(exc).__name__}: {exc}", final)
+            if final:  # parked: an administrator sees it, fixes the cause and retries
+                failure = step_failure(exc)
+                detail = f"{message.name} (#{message.id}): {failure.reason}"
+                store.record_failure(
+                    "message",
+                    message.source_instance_id,
+                    failure.element_id,
+                    failure.element_name,
+                    detail,
+                    message.attempts + 1,
+                    clock.now(),
+                    message_id=message.id,
+                )
             store.commit()
             log.warning("message %s (%s) not delivered: %s", message.id, message.name, exc)
             return None if final else False
@@ -153,23 +169,42 @@ class Delivery:
         """Fire every timer due now; each instance in its own transaction. Returns instances advanced."""
         fired = 0
         for instance_id in store.due_timer_instances(clock.now(), limit):
-            instance = store.lock_instance(instance_id)
-            due = store.due_timers(instance_id, clock.now())  # under the lock: what no other process fired
-            if not due or instance.status != "running":
-                if due:
-                    store.sync_timers(instance_id, {})
-                store.commit()
-                continue
-            live = self.load_instance(store, instance, locked=True)
-            self.runtime.refresh_timers(live)
-            self.advance_and_save(store, instance, live)
-            timers = [[guid, at.isoformat()] for guid, at in due]
-            store.audit(
-                Actor.system(), "timer.fire", instance_id=instance_id, detail={"timers": timers}, at=clock.now()
-            )
-            store.commit()
-            fired += 1
+            try:
+                fired += self._fire(store, instance_id)
+            except Exception as exc:  # one bad timer never stalls the others: retried with back-off, then parked
+                store.rollback()
+                self._timer_failed(store, instance_id, exc)
         return fired
+
+    def _fire(self, store: Store, instance_id: int) -> int:
+        instance = store.lock_instance(instance_id)
+        due = store.due_timers(instance_id, clock.now())  # under the lock: what no other process fired
+        if not due or instance.status != "running":
+            if due:
+                store.sync_timers(instance_id, {})
+            store.commit()
+            return 0
+        live = self.load_instance(store, instance, locked=True)
+        self.runtime.refresh_timers(live)
+        self.advance_and_save(store, instance, live)
+        timers = [[guid, at.isoformat()] for guid, at in due]
+        store.audit(Actor.system(), "timer.fire", instance_id=instance_id, detail={"timers": timers}, at=clock.now())
+        store.commit()
+        return 1
+
+    def _timer_failed(self, store: Store, instance_id: int, exc: Exception) -> None:
+        """Count the failure on the instance's due timers; past MAX_TIMER_ATTEMPTS they are parked (no worker
+        retries them until an administrator does) and an operations failure is opened."""
+        instance = store.instance(instance_id)
+        failure = step_failure(exc, instance.process_key)
+        now = clock.now()
+        attempts = store.timer_failed(instance_id, now, str(failure), MAX_TIMER_ATTEMPTS, TIMER_BACKOFF)
+        if attempts >= MAX_TIMER_ATTEMPTS:
+            store.record_failure(
+                "timer", instance_id, failure.element_id, failure.element_name, failure.reason, attempts, now
+            )
+        store.commit()
+        log.warning("timer of instance %s failed (attempt %s): %s", instance_id, attempts, failure)
 
     # ---------------------------------------------------------------------------------- e-mail ---------
     def deliver_emails(self, store: Store, send, limit: int = 100) -> int:

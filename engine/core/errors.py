@@ -57,3 +57,15 @@ class FormValidationError(EngineError):
     def __init__(self, errors: dict):
         super().__init__("invalid form data")
         self.errors = errors
+
+
+class StepFailedError(EngineError):
+    """A step of a diagram could not run: a script, condition, expression or service task failed. Names the
+    element (its id and name) and the reason; the step's transaction is rolled back."""
+
+    def __init__(self, element_id: str | None, element_name: str | None, reason: str, process_key: str | None = None):
+        super().__init__(f"{element_name or element_id or '?'} ({element_id or '?'}): {reason}")
+        self.element_id = element_id
+        self.element_name = element_name
+        self.reason = reason
+        self.process_key = process_key

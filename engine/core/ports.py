@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from engine.core.state import StateChanges, StoredState
@@ -223,6 +223,23 @@ class Store(Protocol):
     def sync_timers(self, instance_id: int, waiting: dict[str, tuple[str, datetime]]) -> None: ...
     def due_timer_instances(self, now: datetime, limit: int) -> list[int]: ...
     def due_timers(self, instance_id: int, now: datetime) -> list[tuple[str, datetime]]: ...
+    def timer_failed(
+        self, instance_id: int, now: datetime, error: str, max_attempts: int, backoff: timedelta
+    ) -> int: ...
+    def resolve_failures(self, instance_id: int, status: str, by: int | None, at: datetime) -> None: ...
+    def record_failure(
+        self,
+        kind: str,
+        instance_id: int | None,
+        element_id: str | None,
+        element_name: str | None,
+        error: str,
+        attempts: int,
+        at: datetime,
+        *,
+        message_id: int | None = None,
+        process_key: str | None = None,
+    ) -> int: ...
     def mark_timers_fired(self, instance_id: int, guids: list[str], at: datetime) -> None: ...
 
     # messages

@@ -56,6 +56,7 @@ class ServiceCall:
     service: str
     properties: dict
     data: dict
+    name: str | None = None  # the element's name in the diagram
 
 
 @dataclass
@@ -144,7 +145,9 @@ class Runtime:
                 service = props.get("service") or ext.get("topic")
                 if not service:
                     raise EngineError(f"service task {task.task_spec.bpmn_id} names no service")
-                result = services(ServiceCall(str(task.id), task.task_spec.bpmn_id, service, props, task.data))
+                spec = task.task_spec
+                call = ServiceCall(str(task.id), spec.bpmn_id, service, props, task.data, spec.bpmn_name)
+                result = services(call)
                 task.data.update(result or {})
                 task.complete()
         else:

@@ -10,6 +10,7 @@ caches in `records`."""
 from __future__ import annotations
 
 from models.store.documents import DocumentStore
+from models.store.failures import FailureStore
 from models.store.inbox import InboxStore
 from models.store.incidents import IncidentStore
 from models.store.outbox import OutboxStore
@@ -21,5 +22,7 @@ from models.store.workflow import WorkflowStore
 __all__ = ["SqlStore", "definition_record", "instance_record", "org_record", "task_record"]
 
 
-class SqlStore(WorkflowStore, InboxStore, OutboxStore, DocumentStore, IncidentStore, ReportingStore, Tt124Store):
+class SqlStore(
+    WorkflowStore, InboxStore, OutboxStore, FailureStore, DocumentStore, IncidentStore, ReportingStore, Tt124Store
+):
     """engine.core.ports.Store: every area's queries over one session (see the mixins)."""

@@ -53,7 +53,7 @@ class OutboxStore(StoreBase):
     def due_timer_instances(self, now: datetime, limit: int) -> list[int]:
         stmt = (
             select(Timer.instance_id)
-            .where(Timer.fired.is_(False), Timer.due_at <= now)
+            .where(Timer.fired.is_(False), Timer.parked.is_(False), Timer.due_at <= now)
             .order_by(Timer.due_at)
             .limit(limit)
         )
@@ -64,7 +64,9 @@ class OutboxStore(StoreBase):
         timer another process fired meanwhile is not among them."""
         stmt = (
             select(Timer.guid, Timer.due_at)
-            .where(Timer.instance_id == instance_id, Timer.fired.is_(False), Timer.due_at <= now)
+            .where(
+                Timer.instance_id == instance_id, Timer.fired.is_(False), Timer.parked.is_(False), Timer.due_at <= now
+            )
             .order_by(Timer.due_at, Timer.guid)
         )
         return [(guid, due) for guid, due in self.session.execute(stmt)]

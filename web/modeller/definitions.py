@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from engine.core.diff import diff_definitions
 from engine.core.xmlsafe import schema_valid_bytes
+from web.deps import db_int
 from web.modeller import reads
 from web.modeller.blueprint import admin_required, bp, checked_key
 from web.modeller.files import for_modeller, roles_offered
@@ -22,7 +23,7 @@ def _opened(key: str) -> dict:
     """What the modeller page opens: the draft (unless ?draft=0 or a ?version= is asked for) or a version."""
     latest = reads.latest_version(key)
     draft = reads.draft(key, with_xml=False)
-    version = request.args.get("version", type=int)
+    version = request.args.get("version", type=db_int)
     use_draft = draft is not None and version is None and request.args.get("draft", "1") != "0"
     if not use_draft:
         version = version or latest
@@ -51,7 +52,7 @@ def _stored_file(key: str) -> tuple[bytes, str]:
         if row is None:
             abort(404)
         return row.xml, f"{key}-draft.bpmn"
-    row = reads.definition(key, request.args.get("version", type=int) or reads.latest_version(key))
+    row = reads.definition(key, request.args.get("version", type=db_int) or reads.latest_version(key))
     if row is None:
         abort(404)
     return row.xml, f"{key}-v{row.version}.bpmn"
@@ -87,7 +88,7 @@ def _compared(key: str) -> dict:
         if target is None:
             abort(404)
         new_xml, to_label = target.xml, f"v{target.version}"
-    from_arg = request.args.get("from", type=int)
+    from_arg = request.args.get("from", type=db_int)
     if from_arg is None:
         candidates = [d for d in versions if to_arg == "draft" or d.version < int(to_arg)]
         from_arg = (candidates[-1] if candidates else versions[0]).version

@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.core.migration import migrate_instances, preview_migration
-from web.deps import cascade, current_actor, store
+from web.deps import cascade, current_actor, db_int, store
 from web.filters import bilingual
 from web.modeller import reads
 from web.modeller.blueprint import admin_required, bp, checked_key
@@ -23,7 +23,7 @@ def _deployed_key(process_key: str) -> str:
 @admin_required
 def migrate(process_key: str):
     key = _deployed_key(process_key)
-    target, checks = preview_migration(cascade(), store(), key, request.args.get("version", type=int))
+    target, checks = preview_migration(cascade(), store(), key, request.args.get("version", type=db_int))
     return render_template(
         "modeller/migrate.html",
         key=key,
@@ -42,7 +42,7 @@ def migrate_confirmed(process_key: str):
         flash(_("Hãy xác nhận trước khi chuyển phiên bản."), "error")
         return redirect(url_for("modeller.migrate", process_key=key)), 303
     ids = [int(v) for v in request.form.getlist("instance_id") if v.isdigit()]
-    version = request.form.get("version", type=int)
+    version = request.form.get("version", type=db_int)
     result = migrate_instances(cascade(), store(), current_actor(), key, ids, version)
     flash(
         _(

@@ -16,7 +16,7 @@ from engine.reporting import services as reporting_services
 from models import db
 from models import reporting as reporting_writes
 from models.report import ReportPeriod, ReportSubmission
-from web.deps import cascade, current_actor, store
+from web.deps import cascade, current_actor, db_int, store
 from web.inbox import deliver_pending
 from web.reports import reads
 
@@ -37,8 +37,8 @@ def dashboard():
 @bp.route("/reports/open", methods=["POST"])
 @login_required
 def open_period():
-    regime_id = request.form.get("regime", type=int)
-    year, index = request.form.get("year", type=int), request.form.get("index", type=int) or 1
+    regime_id = request.form.get("regime", type=db_int)
+    year, index = request.form.get("year", type=db_int), request.form.get("index", type=db_int) or 1
     if regime_id not in {r.id for r in reads.receiver_regimes(current_actor())} or not year:
         abort(403 if regime_id else 400)
     back = redirect(url_for("reports.dashboard", regime=regime_id)), 303

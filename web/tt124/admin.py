@@ -15,7 +15,7 @@ from engine.tt124.rules import eligibility
 from models import db
 from models.org import Organisation
 from models.tt124 import Tt124Override
-from web.deps import current_actor, store
+from web.deps import current_actor, db_int, store
 from web.tt124 import bp
 from web.tt124.common import level_rank
 
@@ -54,7 +54,7 @@ def eligibility_page():
         abort(403)
     errors: dict[int, str] = {}
     if request.method == "POST":
-        school_id = request.form.get("school", type=int)
+        school_id = request.form.get("school", type=db_int)
         choice, reason = request.form.get("eligible", ""), (request.form.get("reason") or "").strip()
         target = db.session.get(Organisation, school_id) if school_id else None
         if target is None or target.kind != "school" or choice not in ("level", "yes", "no"):

@@ -25,7 +25,7 @@ from engine.tt124.rules import (
 )
 from models import db
 from models.tt124 import Tt124Cycle, Tt124Participation
-from web.deps import cascade, current_actor, store
+from web.deps import cascade, current_actor, db_int, store
 from web.inbox import deliver_pending
 from web.tt124 import bp
 from web.tt124.common import (
@@ -90,7 +90,7 @@ def rollups_json(cycle_id: int):
 @bp.route("/tt124/open", methods=["POST"])
 @login_required
 def open_cycle():
-    year, home = request.form.get("year", type=int), receiver_id()
+    year, home = request.form.get("year", type=db_int), receiver_id()
     if home is None or not can_open(home):
         abort(403)
     if not year or not openable_year(year, clock.today()):
