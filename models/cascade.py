@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from models import db
 from models.document import Document, DocumentRecipient, DocumentRelation
+from models.org import Organisation
 from models.workflow import HumanTask, ProcessInstance
 
 STATUS_ORDER = ("late", "in_progress", "not_started", "done", "copy")
@@ -34,6 +35,8 @@ class Node:
     response: Document | None = None
     children: list[Node] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)  # roll-up over this node's whole subtree
+    school_level: str | None = None  # MN, TH, THCS, TH&THCS, THPT for a school
+    ward: str | None = None  # the ward (phường/xã) the organisation sits in
 
 
 def build(document: Document, now: datetime, today: date, depth: int = 0) -> list[Node]:
@@ -42,7 +45,7 @@ def build(document: Document, now: datetime, today: date, depth: int = 0) -> lis
         db.session.scalars(
             select(DocumentRecipient)
             .where(DocumentRecipient.document_id == document.id)
-            .options(joinedload(DocumentRecipient.org))
+            .options(joinedload(DocumentRecipient.org).joinedload(Organisation.ward))
             .order_by(DocumentRecipient.id)
         )
     )
@@ -76,6 +79,8 @@ def build(document: Document, now: datetime, today: date, depth: int = 0) -> lis
             org_name=r.org.name,
             org_id=r.org_id,
             purpose=r.purpose,
+            school_level=r.org.school_level,
+            ward=r.org.ward.short_name if r.org.ward is not None else None,
             status="copy",
             delivered_at=r.delivered_at,
             responded_at=r.responded_at,
@@ -121,6 +126,31 @@ def totals(nodes: list[Node]) -> dict[str, int]:
         for key, value in node.counts.items():
             counts[key] += value
     return counts
+
+
+def flatten(nodes: list[Node]) -> list[Node]:
+    """Every node of the tree, parents before their children."""
+    out: list[Node] = []
+    for node in nodes:
+        out.append(node)
+        out.extend(flatten(node.children))
+    return out
+
+
+def grouped(nodes: list[Node], by: str) -> list[tuple[str, list[Node], dict[str, int]]]:
+    """The nodes grouped by school level or by ward (`by`: "level" | "ward"), each group with its counts;
+    groups in name order, the ungrouped ("") last."""
+    groups: dict[str, list[Node]] = {}
+    for node in nodes:
+        key = (node.school_level if by == "level" else node.ward) or ""
+        groups.setdefault(key, []).append(node)
+    out = []
+    for key in sorted(groups, key=lambda k: (k == "", k)):
+        counts = {s: 0 for s in STATUS_ORDER}
+        for node in groups[key]:
+            counts[node.status] += 1
+        out.append((key, groups[key], counts))
+    return out
 
 
 def parent_documents(document: Document) -> list[tuple[str, Document]]:

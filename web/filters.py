@@ -1,4 +1,5 @@
-"""Jinja filters: dates as dd/mm/yyyy in Vietnam time, purpose and role labels."""
+"""Jinja filters: dates as dd/mm/yyyy in Vietnam time, numbers as 1.250 and 1,7 % in Vietnamese, purpose, role,
+status and event labels."""
 
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ def role_label(code: str) -> str:
 
 def bilingual(text: str) -> str:
     """Diagram labels are "Vietnamese | English": show the half for the current language."""
+    if not isinstance(text, str):
+        return "" if text is None else str(text)
     if not text or " | " not in text:
         return text or ""
     vi, en = text.split(" | ", 1)
@@ -51,13 +54,142 @@ def bilingual(text: str) -> str:
 
 ACTIONS = {
     "instance.start": ("khởi tạo quy trình", "started the process"),
+    "instance.cancel": ("hủy quy trình", "cancelled the process"),
+    "instance.migrate": ("chuyển sang phiên bản mới", "moved to a newer version"),
+    "instance.error": ("lỗi khi chạy", "error while running"),
     "task.complete": ("hoàn thành", "completed"),
+    "task.approve": ("duyệt", "approved"),
+    "task.return": ("trả lại để sửa", "returned for changes"),
     "task.claim": ("nhận xử lý", "claimed"),
     "task.unclaim": ("trả lại cho đơn vị", "released"),
     "document.issue": ("cấp số, phát hành", "numbered and issued"),
     "timer.fire": ("đến hạn (hẹn giờ)", "timer fired"),
     "definition.deploy": ("triển khai phiên bản quy trình", "deployed a process version"),
+    "message.duplicate": ("bỏ qua thông điệp trùng", "duplicate message dropped"),
+    "message.deliver": ("chuyển thông điệp", "message delivered"),
+    "report.period_open": ("mở kỳ báo cáo", "reporting period opened"),
+    "report.extension": ("xét gia hạn báo cáo", "report extension decided"),
+    "report.extension_request": ("đề nghị gia hạn báo cáo", "report extension requested"),
+    "report.compiled": ("tổng hợp báo cáo", "report compiled"),
+    "report.extension_moot": ("đề nghị gia hạn không còn cần xét", "extension request no longer needed"),
+    "report.notice_skipped": ("bỏ qua nhắc nhở trùng", "duplicate reminder skipped"),
+    "definition.migrate": ("chuyển các quy trình đang chạy sang phiên bản mới", "running instances migrated"),
+    "tt124.open": ("mở năm đánh giá TT 124", "Circular 124 year opened"),
+    "tt124.eligibility": ("xác định trường thuộc diện đánh giá", "eligibility decided"),
+    "tt124.evidence_files": ("đính kèm tệp minh chứng", "evidence files attached"),
+    "tt124.dossier": ("lập hồ sơ đề nghị công nhận", "recognition dossier prepared"),
+    "report.status": ("cập nhật trạng thái báo cáo", "report status updated"),
+    "incident.raise": ("báo cáo sự việc", "incident raised"),
+    "incident.raised": ("báo cáo sự việc", "incident raised"),
+    "tt124.open_year": ("mở năm đánh giá TT 124", "Circular 124 year opened"),
+    "tt124.evidence": ("cập nhật minh chứng", "evidence added"),
+    "tt124.decision": ("quyết định công nhận", "recognition decided"),
 }
+STATUSES = {
+    "open": ("Đang chờ", "Open"),
+    "completed": ("Đã xong", "Completed"),
+    "cancelled": ("Đã hủy", "Cancelled"),
+    "running": ("Đang chạy", "Running"),
+    "error": ("Lỗi", "Error"),
+    "acknowledged": ("Đã tiếp nhận", "Acknowledged"),
+    "closed": ("Đã kết thúc", "Closed"),
+    "false_alarm": ("Báo nhầm", "False alarm"),
+    "pending": ("Đang làm", "Pending"),
+    "submitted": ("Đã nộp", "Submitted"),
+    "returned": ("Trả lại", "Returned"),
+    "accepted": ("Đã tiếp nhận", "Accepted"),
+    "sent": ("Đã gửi", "Sent"),
+    "failed": ("Lỗi gửi", "Failed"),
+    "approve": ("Duyệt", "Approved"),
+    "return": ("Trả lại", "Returned"),
+    "accept": ("Tiếp nhận", "Accepted"),
+    "grant": ("Đồng ý gia hạn", "Granted"),
+    "refuse": ("Không đồng ý", "Refused"),
+    "confirm": ("Xác nhận", "Confirmed"),
+}
+
+
+DECISION_KEYS = ("quyet_dinh", "hieu_truong_duyet", "ket_qua_xem_xet", "gia_han", "xac_nhan", "ket_thuc")
+COMMENT_KEYS = ("y_kien", "y_kien_hieu_truong", "y_kien_phong", "y_kien_gia_han", "ly_do", "ghi_chu_don_doc")
+DECISIONS = {
+    "approve": ("duyệt", "approved"),
+    "return": ("trả lại để sửa", "returned for changes"),
+    "accept": ("tiếp nhận", "accepted"),
+    "grant": ("đồng ý gia hạn", "granted the extension"),
+    "refuse": ("không đồng ý gia hạn", "refused the extension"),
+    "confirm": ("xác nhận, báo cáo lên", "confirmed and reported"),
+    "false_alarm": ("xác định báo nhầm", "marked a false alarm"),
+    "close": ("kết thúc vụ việc", "closed the case"),
+    "continue": ("cập nhật, tiếp tục theo dõi", "updated, kept following"),
+}
+
+
+def decision_of(data: dict) -> str | None:
+    """The decision a completed task's form took (approve, return, accept, …), if it took one."""
+    return next((str(data[k]) for k in DECISION_KEYS if isinstance(data, dict) and data.get(k)), None)
+
+
+def comment_of(data: dict) -> str:
+    if not isinstance(data, dict):
+        return ""
+    return next((str(data[k]) for k in COMMENT_KEYS if isinstance(data.get(k), str) and data[k].strip()), "")
+
+
+def event_text(event) -> str:
+    """What an audit event says to a person: "trả lại để sửa", "duyệt", "hoàn thành"…"""
+    detail = event.detail or {}
+    decision = decision_of(detail.get("data") or {}) if event.action == "task.complete" else None
+    if decision in DECISIONS:
+        vi, en = DECISIONS[decision]
+        return en if lang() == "en" else vi
+    return action_label(event.action)
+
+
+DRAFT_FIELDS = {
+    "trich_yeu": ("trích yếu", "summary line"),
+    "noi_dung": ("nội dung", "body"),
+    "kinh_phi": ("kinh phí", "budget"),
+    "han_nop": ("hạn nộp", "deadline"),
+    "loai_van_ban": ("loại văn bản", "document type"),
+    "noi_nhan": ("nơi nhận", "recipients"),
+}
+
+
+def draft_field(code: str) -> str:
+    vi, en = DRAFT_FIELDS.get(code, (code, code))
+    return en if lang() == "en" else vi
+
+
+def event_decision(event) -> str | None:
+    return decision_of((event.detail or {}).get("data") or {}) if event.action == "task.complete" else None
+
+
+def event_comment(event) -> str:
+    return comment_of((event.detail or {}).get("data") or {}) if event.action == "task.complete" else ""
+
+
+def status_label(code) -> str:
+    vi, en = STATUSES.get(code, (code, code)) if isinstance(code, str) else (code, code)
+    return en if lang() == "en" else vi
+
+
+def number(value, digits: int = 0) -> str:
+    """1.250 and 1,7 in Vietnamese (1,250 and 1.7 in English); what is not a number is shown as it is."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    text = f"{value:,.{digits}f}"
+    if lang() == "en":
+        return text
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def percent(value, digits: int = 1) -> str:
+    """A share (0.017) as 1,7%."""
+    if value is None:
+        return ""
+    return f"{number(value * 100, digits)}%"
 
 
 def action_label(code: str) -> str:
@@ -80,6 +212,13 @@ def register_filters(app) -> None:
         role=role_label,
         bi=bilingual,
         action=action_label,
+        status=status_label,
+        event_text=event_text,
+        event_comment=event_comment,
+        event_decision=event_decision,
+        draft_field=draft_field,
+        num=number,
+        pct=percent,
         join_names=join_names,
     )
     app.jinja_env.globals.update(lang=lang)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from engine.documents.nd30 import PURPOSES
@@ -34,9 +36,21 @@ def parse_submission(fields, form) -> dict:
                 if purpose:
                     rows.append({"org_id": org_id, "purpose": purpose})
             out[field.id] = rows
+        elif field.type == "long" and field.id in form:
+            out[field.id] = typed_number(form.get(field.id))
         elif field.id in form:
             out[field.id] = form.get(field.id)
     return out
+
+
+_GROUPED = re.compile(r"^[+-]?\d{1,3}([. \u00a0]\d{3})+$")
+
+
+def typed_number(text: str) -> str:
+    """A whole number as Vietnamese write it ("15.000.000", "1 250") without its thousands separators; anything
+    else unchanged, for the form's own validation to judge."""
+    value = (text or "").strip()
+    return re.sub(r"[. \u00a0]", "", value) if _GROUPED.match(value) else value
 
 
 def recipient_choices(issuer_id: int) -> list[Organisation]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Row, select, union_all
-from sqlalchemy.orm import defer, joinedload, selectinload
+from dataclasses import dataclass, replace
+
+from sqlalchemy import Row, and_, case, exists, func, or_, select, union_all
+from sqlalchemy.orm import aliased, defer, joinedload, selectinload
 
 from engine.core.access import can_see_instance
+from engine.core.clock import clock
 from engine.core.ports import Actor
 from models import db
 from models.document import Document, DocumentRecipient, DocumentRelation
@@ -24,9 +27,85 @@ _CANDIDATE_SORTS = {  # the same orders over the inbox rows' copies (served by t
 }
 
 
-def _inbox_ids(actor: Actor, scope: str, sort: str, limit: int):
-    """The ids of the open tasks `actor` may see in this scope (a union of ordered index scans), or None."""
+@dataclass(frozen=True)
+class TaskFilter:
+    """What an inbox (page or API) is narrowed to; the defaults mean everything I may do.
+
+    `after` is the id of the last task of the previous page (keyset paging in the page's order)."""
+
+    q: str = ""
+    process: str = ""
+    org_id: int | None = None  # the organisation the task is about (its instance's)
+    document_id: int | None = None  # the directive the instance carries out
+    overdue: bool = False
+    returned: bool = False
+    after: int | None = None
+
+    @property
+    def narrows(self) -> bool:
+        """Filters the inbox rows' copies cannot apply: the ordered scans then run to the end, not to a page."""
+        return bool(self.q or self.process or self.org_id or self.document_id or self.returned)
+
+
+NO_FILTER = TaskFilter()
+
+
+def positive_int(value) -> int | None:
+    """A query argument as a positive whole number, or None."""
+    return int(value) if value and str(value).isdigit() and int(value) > 0 else None
+
+
+def task_filter(args) -> TaskFilter:
+    """The filter from a query string (page or API): q, process, org, document, overdue, returned, after."""
+    return TaskFilter(
+        q=(args.get("q") or "").strip()[:100],
+        process=(args.get("process") or "").strip()[:120],
+        org_id=positive_int(args.get("org")),
+        document_id=positive_int(args.get("document")),
+        overdue=args.get("overdue") in ("1", "true", "on"),
+        returned=args.get("returned") in ("1", "true", "on"),
+        after=positive_int(args.get("after")),
+    )
+
+
+_Earlier = aliased(HumanTask)
+# A task "came back": the same step of the same instance was done before (a draft returned, a report sent back).
+RETURNED = (
+    exists()
+    .where(
+        _Earlier.instance_id == HumanTask.instance_id,
+        _Earlier.bpmn_id == HumanTask.bpmn_id,
+        _Earlier.status == "completed",
+        _Earlier.id < HumanTask.id,
+    )
+    .correlate(HumanTask)
+)
+
+
+def _keyset(sort: str, due, created, ident, cursor: tuple):
+    """Rows after `cursor` (due_at, created_at, id) in the page's order (due: nulls last; created: newest first)."""
+    c_due, c_created, c_id = cursor
+    if sort == "created":
+        return or_(created < c_created, and_(created == c_created, ident < c_id))
+    if c_due is None:
+        return and_(due.is_(None), ident > c_id)
+    return or_(due > c_due, and_(due == c_due, ident > c_id), due.is_(None))
+
+
+def _cursor(task_id: int | None) -> tuple | None:
+    if task_id is None:
+        return None
+    row = db.session.execute(
+        select(HumanTask.due_at, HumanTask.created_at, HumanTask.id).where(HumanTask.id == task_id)
+    ).first()
+    return tuple(row) if row is not None else None
+
+
+def _inbox_ids(actor: Actor, scope: str, sort: str, limit: int | None, f: TaskFilter = NO_FILTER, cursor=None):
+    """The ids of the open tasks `actor` may see in this scope (a union of ordered index scans), or None.
+    Each scan stops at `limit` (None: runs to the end, for counts and for filters the copies do not carry)."""
     c = HumanTaskCandidate
+    now = clock.now()
     branches = []
     if scope != "mine":
         keys = [(org_id, role) for org_id in sorted(actor.org_scope) for role in sorted(actor.roles)]
@@ -36,18 +115,54 @@ def _inbox_ids(actor: Actor, scope: str, sort: str, limit: int):
             branch = select(c.human_task_id.label("id")).where(c.org_id == org_id, c.role == role, c.is_open)
             if scope == "unclaimed":
                 branch = branch.where(c.claimed.is_(False))
+            if f.overdue:
+                branch = branch.where(c.due_at < now)
+            if cursor is not None:
+                branch = branch.where(_keyset(sort, c.due_at, c.created_at, c.human_task_id, cursor))
             branches.append(branch.order_by(*_CANDIDATE_SORTS[sort]).limit(limit))
     if scope != "unclaimed" and actor.user_id is not None:
-        mine = select(HumanTask.id.label("id")).where(
-            HumanTask.assignee_id == actor.user_id, HumanTask.status == "open"
-        )
+        t = HumanTask
+        mine = select(t.id.label("id")).where(t.assignee_id == actor.user_id, t.status == "open")
+        if f.overdue:
+            mine = mine.where(t.due_at < now)
+        if cursor is not None:
+            mine = mine.where(_keyset(sort, t.due_at, t.created_at, t.id, cursor))
         branches.append(mine.order_by(*SORTS[sort]).limit(limit))
     if not branches:
         return None
     return union_all(*(b.subquery().select() for b in branches)).subquery()
 
 
-def _open_page(stmt, ids, scope: str, sort: str, limit: int):
+def _narrow(stmt, f: TaskFilter, cursor, sort: str, joined: bool):
+    """`stmt` narrowed by the filter (joins the instance, its organisation and directive unless `joined`)."""
+    if f.overdue:
+        stmt = stmt.where(HumanTask.due_at < clock.now())
+    if cursor is not None:
+        stmt = stmt.where(_keyset(sort, HumanTask.due_at, HumanTask.created_at, HumanTask.id, cursor))
+    if f.returned:
+        stmt = stmt.where(RETURNED)
+    if not (f.q or f.process or f.org_id or f.document_id):
+        return stmt
+    if not joined:
+        stmt = (
+            stmt.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+            .join(Organisation, Organisation.id == ProcessInstance.org_id)
+            .outerjoin(Document, Document.id == ProcessInstance.directive_id)
+        )
+    if f.process:
+        stmt = stmt.where(ProcessInstance.process_key == f.process)
+    if f.org_id:
+        stmt = stmt.where(ProcessInstance.org_id == f.org_id)
+    if f.document_id:
+        stmt = stmt.where(ProcessInstance.directive_id == f.document_id)
+    if f.q:
+        like = f"%{f.q.strip()}%"
+        fields = (HumanTask.name, ProcessInstance.title, Organisation.name, Organisation.short_name, Document.symbol)
+        stmt = stmt.where(or_(*(col.ilike(like) for col in fields)))
+    return stmt
+
+
+def _open_page(stmt, ids, scope: str, sort: str, limit: int | None):
     """`stmt` restricted to those ids, still open (and unclaimed when asked), in the page's order."""
     stmt = stmt.where(HumanTask.id.in_(select(ids.c.id)), HumanTask.status == "open")
     if scope == "unclaimed":
@@ -55,19 +170,23 @@ def _open_page(stmt, ids, scope: str, sort: str, limit: int):
     return stmt.order_by(*SORTS[sort]).limit(limit)
 
 
-def inbox(actor: Actor, *, scope: str = "all", sort: str = "due", limit: int = 200) -> list[HumanTask]:
+def inbox(
+    actor: Actor, *, scope: str = "all", sort: str = "due", limit: int = 200, filters: TaskFilter = NO_FILTER
+) -> list[HumanTask]:
     """Open tasks I may do: claimed by me, or offered to one of my roles in my organisation scope, or to me
     by name. Each (organisation, role) I hold is one ordered index scan stopped at `limit`, so an inbox costs
-    what its owner may see, never what the whole system holds.
+    what its owner may see, never what the whole system holds (filters the scans cannot apply let them run on).
 
     The tasks, with their process and organisation, come in one round trip and their candidates in a second.
     Only the columns a task list reads are fetched (no JSON decoded per row, no duplicated organisation row
     turned into objects); whatever else is touched later loads on access, like the assignee."""
     sort = sort if sort in SORTS else "due"
-    ids = _inbox_ids(actor, scope, sort, limit)
+    cursor = _cursor(filters.after)
+    ids = _inbox_ids(actor, scope, sort, None if filters.narrows else limit, filters, cursor)
     if ids is None:
         return []
-    stmt = _open_page(select(HumanTask), ids, scope, sort, limit).options(
+    stmt = _narrow(select(HumanTask), filters, cursor, sort, joined=False)
+    stmt = _open_page(stmt, ids, scope, sort, limit).options(
         defer(HumanTask.candidate_users),
         selectinload(HumanTask.candidates).load_only(HumanTaskCandidate.org_id, HumanTaskCandidate.role),
         joinedload(HumanTask.instance).load_only(ProcessInstance.process_key, ProcessInstance.title),
@@ -76,29 +195,100 @@ def inbox(actor: Actor, *, scope: str = "all", sort: str = "due", limit: int = 2
     return list(db.session.scalars(stmt).unique())
 
 
-def inbox_rows(actor: Actor, *, scope: str = "all", sort: str = "due", limit: int = 200) -> list[Row]:
+def inbox_rows(
+    actor: Actor, *, scope: str = "all", sort: str = "due", limit: int = 200, filters: TaskFilter = NO_FILTER
+) -> list[Row]:
     """The same tasks as `inbox`, in the same order, as plain rows of what the HTML list shows (no ORM
-    objects): id, name, due_at, title (the process instance's), org_short_name, assignee_id, assignee_name.
-    One query."""
+    objects): id, name, bpmn_id, due_at, instance_id, title and process_key (the instance's), org_short_name
+    (the organisation the task is about: its instance's, e.g. the school whose plan is reviewed), symbol (the
+    directive's number), assignee_id, assignee_name, returned (the step was done before: it came back). One query."""
     sort = sort if sort in SORTS else "due"
-    ids = _inbox_ids(actor, scope, sort, limit)
+    cursor = _cursor(filters.after)
+    ids = _inbox_ids(actor, scope, sort, None if filters.narrows else limit, filters, cursor)
     if ids is None:
         return []
     stmt = (
         select(
             HumanTask.id,
             HumanTask.name,
+            HumanTask.bpmn_id,
             HumanTask.due_at,
+            HumanTask.instance_id,
             ProcessInstance.title,
+            ProcessInstance.process_key,
             Organisation.short_name.label("org_short_name"),
+            Document.symbol,
             HumanTask.assignee_id,
             User.full_name.label("assignee_name"),
+            RETURNED.label("returned"),
         )
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .join(Organisation, Organisation.id == HumanTask.org_id)
+        .join(Organisation, Organisation.id == ProcessInstance.org_id)
+        .outerjoin(Document, Document.id == ProcessInstance.directive_id)
         .outerjoin(User, User.id == HumanTask.assignee_id)
     )
+    stmt = _narrow(stmt, filters, cursor, sort, joined=True)
     return list(db.session.execute(_open_page(stmt, ids, scope, sort, limit)))
+
+
+def inbox_total(actor: Actor, *, scope: str = "all", filters: TaskFilter = NO_FILTER) -> int:
+    """How many open tasks match the filter (whatever the page)."""
+    ids = _inbox_ids(actor, scope, "due", None, filters)
+    if ids is None:
+        return 0
+    stmt = _narrow(select(func.count(HumanTask.id)), replace(filters, after=None), None, "due", joined=False)
+    stmt = stmt.where(HumanTask.id.in_(select(ids.c.id)), HumanTask.status == "open")
+    if scope == "unclaimed":
+        stmt = stmt.where(HumanTask.assignee_id.is_(None))
+    return db.session.scalar(stmt) or 0
+
+
+def inbox_facets(actor: Actor, *, scope: str = "all") -> list[Row]:
+    """My open tasks counted by process, organisation and directive (for the filters' counts): rows of
+    process_key, org_id, org_short_name, document_id, symbol, tasks, overdue, returned. One query."""
+    ids = _inbox_ids(actor, scope, "due", None)
+    if ids is None:
+        return []
+    late = case((HumanTask.due_at < clock.now(), 1), else_=0)
+    stmt = (
+        select(
+            ProcessInstance.process_key,
+            ProcessInstance.org_id,
+            Organisation.short_name.label("org_short_name"),
+            ProcessInstance.directive_id.label("document_id"),
+            Document.symbol,
+            func.count(HumanTask.id).label("tasks"),
+            func.sum(late).label("overdue"),
+            func.sum(case((RETURNED, 1), else_=0)).label("returned"),
+        )
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .join(Organisation, Organisation.id == ProcessInstance.org_id)
+        .outerjoin(Document, Document.id == ProcessInstance.directive_id)
+        .where(HumanTask.id.in_(select(ids.c.id)), HumanTask.status == "open")
+        .group_by(
+            ProcessInstance.process_key,
+            ProcessInstance.org_id,
+            Organisation.short_name,
+            ProcessInstance.directive_id,
+            Document.symbol,
+        )
+    )
+    if scope == "unclaimed":
+        stmt = stmt.where(HumanTask.assignee_id.is_(None))
+    return list(db.session.execute(stmt))
+
+
+def completions(instance_ids) -> list[AuditEvent]:
+    """The task completions of these instances, newest first (what was decided, with the comment)."""
+    if not instance_ids:
+        return []
+    stmt = (
+        select(AuditEvent)
+        .where(AuditEvent.instance_id.in_(list(instance_ids)), AuditEvent.action == "task.complete")
+        .options(joinedload(AuditEvent.user))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    )
+    return list(db.session.scalars(stmt))
 
 
 def instance_history(instance_id: int) -> list[AuditEvent]:

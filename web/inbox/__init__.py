@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -15,8 +13,9 @@ from models.store import task_record
 from web import queries
 from web.deps import cascade, current_actor, store
 from web.errors import form_errors
-from web.filters import bilingual, vn_datetime
 from web.forms import parse_submission, recipient_choices
+from web.inbox.listing import listing
+from web.inbox.subject import subject_for
 
 bp = Blueprint("inbox", __name__, template_folder="templates")
 
@@ -26,57 +25,9 @@ bp = Blueprint("inbox", __name__, template_folder="templates")
 def index():
     scope = request.args.get("scope", "all")
     sort = request.args.get("sort", "due")
-    tasks = _lines(queries.inbox_rows(current_actor(), scope=scope, sort=sort))
-    return render_template("inbox/list.html", tasks=tasks, scope=scope, sort=sort)
-
-
-class Line(NamedTuple):
-    """One line of the inbox list, ready to print (the template escapes it)."""
-
-    url: str
-    name: str
-    title: str
-    org: str
-    due: str
-    overdue: bool
-    assignee: str | None  # None: nobody has claimed it
-
-
-def _lines(rows) -> list[Line]:
-    """The list's lines from `queries.inbox_rows`. A busy inbox repeats the same few task names and many due
-    times, so each distinct name and date is turned into text once per request (the dictionaries live only in
-    this call: nothing is kept between requests or users), and the task links are the one URL `url_for` builds
-    for the route with the id put at its end."""
-    now = g.now
-    base = url_for("inbox.task", task_id=0)
-    prefix = base[:-1] if base.endswith("/0") else None
-    names: dict[str, str] = {}
-    dates: dict = {}
-    lines = []
-    for r in rows:
-        name = names.get(r.name)
-        if name is None:
-            name = names[r.name] = bilingual(r.name)
-        due = r.due_at
-        if due is None:
-            due_text, overdue = "", False
-        else:
-            due_text = dates.get(due)
-            if due_text is None:
-                due_text = dates[due] = vn_datetime(due)
-            overdue = due < now
-        lines.append(
-            Line(
-                prefix + str(r.id) if prefix is not None else url_for("inbox.task", task_id=r.id),
-                name,
-                r.title,
-                r.org_short_name,
-                due_text,
-                overdue,
-                r.assignee_name if r.assignee_id is not None else None,
-            )
-        )
-    return lines
+    filters = queries.task_filter(request.args)
+    page = listing(current_actor(), scope, sort, filters)
+    return render_template("inbox/list.html", page=page, tasks=page.lines, scope=scope, sort=sort, f=filters)
 
 
 @bp.route("/tasks/<int:task_id>")
@@ -118,6 +69,7 @@ def _task_page(task_id: int, submitted: dict | None = None, errors: dict | None 
         errors=errors or {},
         data=data,
         documents=queries.documents((row.instance.directive_id, data.get("document_id"))),
+        subject=subject_for(row),
         recipient_choices=recipient_choices(row.instance.org_id),
         can_act=is_open and can_act_on_task(current_actor(), task_record(row)),
     ), (422 if errors else 200)

@@ -1,0 +1,163 @@
+"""What a task is about, read-only, for the top of its page: the draft being approved with its rounds (each
+submission and each decision, newest first, and what changed since the last return), the school's report with
+last period's figures beside it, the incident being confirmed or received, the plan being accepted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from engine.core.forms import form_fields
+from engine.incidents import rules as incident_rules
+from models import db
+from models.incident import Incident
+from models.report import ReportPeriod, ReportSubmission
+from models.workflow import AuditEvent, HumanTask
+from web import queries
+from web.deps import cascade, store
+from web.filters import comment_of, decision_of
+
+DRAFT_PROCESSES = ("directive_plan", "school_plan", "compile_report")
+DRAFT_KEYS = ("trich_yeu", "noi_dung", "kinh_phi", "han_nop", "loai_van_ban", "noi_nhan")
+
+
+@dataclass
+class Round:
+    """One completed step of the instance: a submission of the draft or a decision on it."""
+
+    at: datetime
+    who: str
+    step: str  # the task's name ("vi | en")
+    decision: str | None  # approve | return | accept | … (None: a submission)
+    comment: str
+    summary: str  # the draft's summary line as submitted
+    changed: list[str] = field(default_factory=list)  # draft fields changed since the previous submission
+
+
+@dataclass
+class Subject:
+    kind: str  # draft | report | incident | none
+    rounds: list[Round] = field(default_factory=list)
+    report: ReportSubmission | None = None
+    previous: ReportSubmission | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    incident: Incident | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _is_draft(data: dict) -> bool:
+    return decision_of(data) is None and any(k in data for k in DRAFT_KEYS)
+
+
+def rounds(events: list[AuditEvent]) -> list[Round]:
+    """The draft's rounds from the instance's completions (given newest first), newest first."""
+    out: list[Round] = []
+    drafts = [e for e in events if _is_draft((e.detail or {}).get("data", {}))]
+    for e in events:
+        data = (e.detail or {}).get("data", {})
+        is_draft = e in drafts
+        changed = []
+        if is_draft:
+            older = drafts[drafts.index(e) + 1] if drafts.index(e) + 1 < len(drafts) else None
+            if older is not None:
+                before = older.detail.get("data", {})
+                changed = [k for k in DRAFT_KEYS if k in data and data.get(k) != before.get(k)]
+        out.append(
+            Round(
+                at=e.at,
+                who=e.user.full_name if e.user else "",
+                step=(e.detail or {}).get("name", ""),
+                decision=None if is_draft else decision_of(data),
+                comment=comment_of(data),
+                summary=data.get("trich_yeu", "") if isinstance(data.get("trich_yeu"), str) else "",
+                changed=changed,
+            )
+        )
+    return out
+
+
+def field_labels(process_key: str = "school_report", task_id: str = "fill_report") -> dict[str, str]:
+    """The labels of the form the school filled (latest deployed version), in its order."""
+    definition = store().latest_definition(process_key)
+    if definition is None:
+        return {}
+    spec, subs = cascade().runtime.specs(definition)
+    for process in [spec, *subs.values()]:
+        task = process.task_specs.get(task_id)
+        if task is not None:
+            return {f.id: f.label for f in form_fields(task)}
+    return {}
+
+
+def previous_submission(s: ReportSubmission) -> ReportSubmission | None:
+    """The same school's report for the regime's period before this one."""
+    stmt = (
+        select(ReportSubmission)
+        .join(ReportPeriod, ReportPeriod.id == ReportSubmission.period_id)
+        .where(
+            ReportSubmission.school_id == s.school_id,
+            ReportPeriod.regime_id == s.period.regime_id,
+            ReportPeriod.end < s.period.start,
+        )
+        .order_by(ReportPeriod.end.desc())
+        .limit(1)
+    )
+    return db.session.scalars(stmt).first()
+
+
+def _report(task: HumanTask) -> Subject:
+    s = db.session.scalars(select(ReportSubmission).where(ReportSubmission.instance_id == task.instance_id)).first()
+    events = queries.completions([task.instance_id])
+    return Subject(
+        "report",
+        rounds=[r for r in rounds(events) if r.decision],
+        report=s,
+        previous=previous_submission(s) if s is not None else None,
+        labels=field_labels(),
+    )
+
+
+def _incident(task: HumanTask) -> Subject:
+    stmt = (
+        select(Incident)
+        .where(Incident.instance_id == task.instance_id)
+        .options(selectinload(Incident.attachments), selectinload(Incident.updates))
+    )
+    incident = db.session.scalars(stmt).first()
+    rules = {
+        "categories": incident_rules.CATEGORIES,
+        "severities": incident_rules.SEVERITIES,
+        "roles": incident_rules.ROLES_INVOLVED,
+        "actions": incident_rules.ACTIONS,
+        "locations": incident_rules.LOCATIONS,
+        "update_kinds": incident_rules.UPDATE_KINDS,
+    }
+    return Subject("incident" if incident is not None else "none", incident=incident, extra=rules)
+
+
+def subject_for(task: HumanTask) -> Subject:
+    """The subject of this task's page, by the process its instance runs."""
+    key = task.instance.process_key
+    if key == "school_report":
+        return _report(task)
+    if key == "incident":
+        return _incident(task)
+    if key in DRAFT_PROCESSES:
+        return Subject("draft", rounds=rounds(queries.completions([task.instance_id])))
+    return Subject("none")
+
+
+def return_notes(rows) -> dict[int, Round]:
+    """For the inbox rows that came back: the newest return of their instance (who, when, the comment)."""
+    wanted = {r.instance_id for r in rows if r.returned}
+    notes: dict[int, Round] = {}
+    for e in queries.completions(wanted):
+        data = (e.detail or {}).get("data", {})
+        if e.instance_id not in notes and decision_of(data) == "return":
+            who = e.user.full_name if e.user else ""
+            notes[e.instance_id] = Round(e.at, who, e.detail.get("name", ""), "return", comment_of(data), "")
+    return notes
