@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import UTCDateTime, db, utcnow
@@ -16,7 +16,8 @@ class Document(db.Model):
     __table_args__ = (UniqueConstraint("issuer_id", "symbol", "year"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    issuer_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    issuer_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    issuer_name: Mapped[str | None] = mapped_column(String(300))  # an outside body's name (incoming documents)
     doc_type: Mapped[str] = mapped_column(String(10))
     number: Mapped[int | None] = mapped_column(Integer)
     year: Mapped[int | None] = mapped_column(Integer)
@@ -40,7 +41,7 @@ class Document(db.Model):
     extra: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    issuer: Mapped[Organisation] = relationship()
+    issuer: Mapped[Organisation | None] = relationship()
     recipients: Mapped[list[DocumentRecipient]] = relationship(
         back_populates="document",
         foreign_keys="DocumentRecipient.document_id",
@@ -64,6 +65,8 @@ class DocumentRecipient(db.Model):
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     response_document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    incoming_number: Mapped[int | None] = mapped_column(Integer)  # số đến, per receiving organisation and year
+    incoming_on: Mapped[date | None] = mapped_column(Date)
 
     document: Mapped[Document] = relationship(back_populates="recipients", foreign_keys=[document_id])
     org: Mapped[Organisation] = relationship()
@@ -94,3 +97,22 @@ class DocumentCounter(db.Model):
     org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     key: Mapped[str] = mapped_column(String(60))
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DocumentFile(db.Model):
+    """A file on a document: the signed scan, the source, an appendix, or the incoming document as received."""
+
+    __tablename__ = "document_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # signed | source | appendix | received
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    signatures: Mapped[list] = mapped_column(JSON, default=list)  # what pyHanko found, checked on upload
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -20,3 +20,16 @@ if command -v npm >/dev/null && command -v node >/dev/null; then
 else
   echo "setup: Node.js/npm not found: the BPMN modeller bundles (web/static/dist/) are not built" >&2
 fi
+# Documents' PDF files are made by LibreOffice headless; Liberation Serif 2 stands in for Times New Roman with every
+# Vietnamese letter; pdffonts checks their embedding in the tests. Installed from Debian when running as root.
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  missing=()
+  command -v soffice >/dev/null || missing+=(libreoffice-writer-nogui)
+  dpkg -s fonts-liberation2 >/dev/null 2>&1 || missing+=(fonts-liberation2)
+  command -v pdffonts >/dev/null || missing+=(poppler-utils)
+  if [ ${#missing[@]} -gt 0 ] && apt-cache policy "${missing[@]}" | grep -q "Candidate: [0-9]"; then
+    apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+elif ! command -v soffice >/dev/null; then
+  echo "setup: LibreOffice (soffice) not found: documents are offered as Word only (apt-get install libreoffice-writer-nogui fonts-liberation2)" >&2
+fi

@@ -98,7 +98,7 @@ _NATIONAL_AND_PROVINCE: list[dict] = [
     _org(
         "qn-sgddt",
         "Sở Giáo dục và Đào tạo tỉnh Quảng Ninh",
-        "Sở GDĐT",
+        "Sở GD&ĐT",
         "department",
         "qn",
         symbol="SGDĐT",
@@ -112,7 +112,7 @@ _NATIONAL_AND_PROVINCE: list[dict] = [
     _org(
         "qn-cat",
         "Công an tỉnh Quảng Ninh",
-        "Công an tỉnh",
+        "CA tỉnh",
         "police",
         "qn",
         symbol="CAT",
@@ -168,7 +168,7 @@ _CITY: list[dict] = [
     _org(
         "cp-catp",
         "Công an thành phố Cẩm Phả",
-        "Công an TP",
+        "CA TP",
         "police",
         "cp",
         symbol="CATP",

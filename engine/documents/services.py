@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from engine.core.cascade import Cascade
 from engine.core.clock import clock
-from engine.core.errors import EngineError
+from engine.core.errors import EngineError, FormValidationError
+from engine.core.forms import FieldError
 from engine.core.ports import Actor, InstanceRecord, MessageRecord, NewMessage, Store
 from engine.core.registry import DeliveryMemo, Feature
 from engine.core.runtime import ServiceCall, end_of_day
 from engine.documents import nd30, numbering
-from engine.documents.dates import parse_date
+from engine.documents.dates import format_date, parse_date
 from engine.documents.distribution import default_distribution
 from engine.documents.ports import DocumentRecord, NewDocument
 
@@ -31,23 +32,57 @@ HEAD_TITLES = {
 }
 
 
-def issue_document(engine: Cascade, store: Store, instance: InstanceRecord, call: ServiceCall) -> dict:
-    """Number the approved draft in the issuer's register (NĐ 30), store it with its recipients and
-    dispatch it: implementing and coordinating recipients get a message that starts their own instance;
-    the others get a copy."""
-    data = call.data
+def _counter_key(issuer, doc_type: str, year: int, properties: dict) -> str:
+    return numbering.counter_key(
+        issuer.counter_scope or "year_shared",
+        year=year,
+        doc_type=doc_type,
+        term=properties.get("term") or numbering.party_term(year),
+    )
+
+
+def _symbol(issuer, number: int, doc_type: str) -> tuple[str, str]:
+    grammar = "party" if issuer.grammar == "party" else "state"
+    return grammar, nd30.render_symbol(grammar, number, doc_type, issuer.symbol or issuer.short_name)
+
+
+def prepare_issue(engine: Cascade, store: Store, instance: InstanceRecord, call: ServiceCall) -> dict:
+    """Before the clerk numbers the approved draft: the number it would take now, today as the issuing date
+    (the clerk may change it) and the approval date, before which it may not be dated."""
     issuer = store.org(instance.org_id)
     today = clock.today()
+    doc_type = call.data.get("loai_van_ban") or call.properties.get("docType") or "KH"
+    number = store.peek_document_number(issuer.id, _counter_key(issuer, doc_type, today.year, call.properties))
+    return {
+        "so_du_kien": _symbol(issuer, number, doc_type)[1],
+        "ngay_ban_hanh": today.isoformat(),
+        "ngay_duyet": today.isoformat(),
+    }
+
+
+def _issuing_date(data: dict):
+    """The clerk's issuing date: not before the approval, not after today."""
+    today = clock.today()
+    chosen = parse_date(str(data["ngay_ban_hanh"])) if data.get("ngay_ban_hanh") else today
+    approved = parse_date(str(data["ngay_duyet"])) if data.get("ngay_duyet") else None
+    if approved is not None and chosen < approved:
+        raise FormValidationError({"ngay_ban_hanh": FieldError.of("before_approval", date=format_date(approved))})
+    if chosen > today:
+        raise FormValidationError({"ngay_ban_hanh": FieldError.of("after_today", date=format_date(today))})
+    return chosen
+
+
+def issue_document(engine: Cascade, store: Store, instance: InstanceRecord, call: ServiceCall) -> dict:
+    """Number the approved draft in the issuer's register (NĐ 30) on the clerk's issuing date, store it with its
+    recipients (the issuer's own leaders are a line of "Nơi nhận", not a recipient) and dispatch it:
+    implementing and coordinating recipients get a message that starts their own instance; the others get a
+    copy. The clerk is told the number and date given."""
+    data = call.data
+    issuer = store.org(instance.org_id)
+    issued_on = _issuing_date(data)
     doc_type = data.get("loai_van_ban") or call.properties.get("docType") or "KH"
-    key = numbering.counter_key(
-        issuer.counter_scope or "year_shared",
-        year=today.year,
-        doc_type=doc_type,
-        term=call.properties.get("term") or numbering.party_term(today.year),
-    )
-    number = store.next_document_number(issuer.id, key)
-    grammar = "party" if issuer.grammar == "party" else "state"
-    symbol = nd30.render_symbol(grammar, number, doc_type, issuer.symbol or issuer.short_name)
+    number = store.next_document_number(issuer.id, _counter_key(issuer, doc_type, issued_on.year, call.properties))
+    grammar, symbol = _symbol(issuer, number, doc_type)
     signer_id = store.last_completion(instance.id, call.properties.get("signerTask", ""))
     signer = store.user(signer_id) if signer_id else None
     head, deputy = HEAD_TITLES.get(issuer.kind, ("THỦ TRƯỞNG", "CẤP PHÓ"))
@@ -55,7 +90,9 @@ def issue_document(engine: Cascade, store: Store, instance: InstanceRecord, call
     if signer is not None and "deputy" in signer.roles:
         mode = "TM" if issuer.kind == "steering_committee" else "KT"
         authority = "BAN CHỈ ĐẠO" if mode == "TM" else head
-    recipients = _recipients(store, instance, data, call.properties)
+    chosen = _recipients(store, instance, data, call.properties)
+    recipients = [(o, p) for o, p in chosen if o != issuer.id]
+    leaders = next((p for o, p in chosen if o == issuer.id), None)
     response_due = None
     if data.get("han_nop"):
         response_due = parse_date(str(data["han_nop"]))
@@ -65,13 +102,13 @@ def issue_document(engine: Cascade, store: Store, instance: InstanceRecord, call
             issuer_id=issuer.id,
             doc_type=doc_type,
             number=number,
-            year=today.year,
+            year=issued_on.year,
             symbol=symbol,
             grammar=grammar,
             summary=str(data.get("trich_yeu", "")),
             body=str(data.get("noi_dung", "")),
             place=issuer.place,
-            issued_on=today,
+            issued_on=issued_on,
             signer_name=signer.full_name if signer else None,
             signer_title=(signer.title or deputy).upper() if signer else None,
             authority_title=authority,
@@ -81,6 +118,7 @@ def issue_document(engine: Cascade, store: Store, instance: InstanceRecord, call
             issuing_instance_id=instance.id,
             recipients=recipients,
             relations=relations,
+            extra={"leaders": leaders} if leaders else {},
         )
     )
     now = clock.now()
@@ -88,7 +126,7 @@ def issue_document(engine: Cascade, store: Store, instance: InstanceRecord, call
     outbox = []
     for org_id, purpose in recipients:
         message = PURPOSE_MESSAGES.get(purpose)
-        if message is None or org_id == issuer.id:
+        if message is None:
             store.mark_delivered(document_id, org_id, now, None)  # a copy: it is in their incoming register
             continue
         expected += purpose == "thuc_hien"
@@ -116,14 +154,31 @@ def issue_document(engine: Cascade, store: Store, instance: InstanceRecord, call
         detail={"document_id": document_id, "symbol": symbol, "recipients": len(recipients)},
         at=now,
     )
+    _tell_clerk(store, instance, call, document_id, symbol, issued_on, now)
     deadline = end_of_day(response_due) if response_due else None
     return {
         "document_id": document_id,
         "so_ky_hieu": symbol,
+        "ngay_ban_hanh": issued_on.isoformat(),
         "expected_count": expected,
         "plan_filed": {"filed_count": 0, "expected_count": expected},
         "follow_up_deadline": deadline.isoformat() if deadline else "9999-12-31T00:00:00+00:00",
     }
+
+
+def _tell_clerk(store: Store, instance: InstanceRecord, call: ServiceCall, document_id: int, symbol, issued_on, now):
+    """A notification to the clerk who numbered it: the number and the date given."""
+    clerk = store.last_completion(instance.id, call.properties.get("clerkTask", "register_plan"))
+    if clerk is None:
+        return
+    summary = str(call.data.get("trich_yeu", ""))
+    store.notify(
+        [clerk],
+        f"Đã cấp số {symbol} ngày {format_date(issued_on)}",
+        f"Văn bản {symbol} ngày {format_date(issued_on)} — {summary} — đã được vào sổ và phát hành.",
+        f"/documents/{document_id}",
+        now,
+    )
 
 
 def _recipients(store: Store, instance: InstanceRecord, data: dict, properties: dict) -> list[tuple[int, str]]:
@@ -154,8 +209,10 @@ def response_target(store: Store, message: MessageRecord, memo: DeliveryMemo) ->
     if not _is_response(message):
         return None
     directive = _document(store, memo, message.directive_id)
-    if directive is None or directive.issuing_instance_id is None:
-        raise EngineError(f"directive {message.directive_id} has no issuing instance")
+    if directive is None:
+        raise EngineError(f"directive {message.directive_id} does not exist")
+    if directive.issuing_instance_id is None:  # an incoming document: the response is recorded on it only
+        return message.source_instance_id
     return directive.issuing_instance_id
 
 
@@ -191,7 +248,12 @@ def directive_subject(message: MessageRecord) -> str | None:
 
 FEATURE = Feature(
     name="documents",
-    services={"issue_document": issue_document},
+    services={"issue_document": issue_document, "prepare_issue": prepare_issue},
+    field_errors={
+        "before_approval": ("Ngày ban hành không được trước ngày duyệt ({date}).", "Not before the approval ({date})."),
+        "after_today": ("Ngày ban hành không được sau hôm nay ({date}).", "Not after today ({date})."),
+        "after_received": ("Ngày văn bản không được sau ngày đến.", "The document's date is after its arrival."),
+    },
     field_defaults={"recipients": proposed_recipients},
     message_target=response_target,
     before_delivery=record_response,
