@@ -116,9 +116,10 @@ def sqlite_app(tmp_path_factory):
 def reset_dynamic() -> None:
     """Delete everything the workflows produced; restore the seeded counters and documents."""
     from models import db
-    from models.document import Document, DocumentCounter, DocumentRecipient, DocumentRelation
+    from models.document import Document, DocumentCounter, DocumentFile, DocumentRecipient, DocumentRelation
     from models.incident import EmailMessage, Incident, IncidentAttachment, IncidentUpdate, Notification
     from models.modeller import ProcessDraft
+    from models.ops import OperationFailure
     from models.org import ApiToken, Organisation
     from models.report import ReportCompilation, ReportPeriod, ReportSubmission
     from models.tt124 import Tt124Cycle, Tt124Evidence, Tt124File, Tt124Override, Tt124Participation
@@ -139,6 +140,7 @@ def reset_dynamic() -> None:
     s = db.session
     _lift_audit_guard(s)  # tests start from the seed: the only place audit rows are ever removed
     for model in (
+        OperationFailure,
         ProcessDraft,
         Tt124File,
         Tt124Evidence,
@@ -164,14 +166,19 @@ def reset_dynamic() -> None:
         ApiToken,
     ):
         s.execute(delete(model))
-    produced = select(Document.id).where(Document.issuing_instance_id.is_not(None))
+    s.execute(delete(DocumentFile))
+    produced = select(Document.id).where(Document.issuing_instance_id.is_not(None) | Document.source.is_(None))
     s.execute(
         delete(DocumentRelation).where(DocumentRelation.from_id.in_(produced) | DocumentRelation.to_id.in_(produced))
     )
-    s.execute(update(DocumentRecipient).values(instance_id=None, responded_at=None, response_document_id=None))
+    s.execute(
+        update(DocumentRecipient).values(
+            instance_id=None, responded_at=None, response_document_id=None, incoming_number=None, incoming_on=None
+        )
+    )
     s.execute(delete(DocumentRecipient).where(DocumentRecipient.document_id.in_(produced)))
     s.execute(update(ProcessInstance).values(parent_instance_id=None, directive_id=None))
-    s.execute(delete(Document).where(Document.issuing_instance_id.is_not(None)))
+    s.execute(delete(Document).where(Document.issuing_instance_id.is_not(None) | Document.source.is_(None)))
     s.execute(delete(ProcessInstance))
     s.execute(delete(ProcessDefinition).where(ProcessDefinition.version > 1))  # versions a test deployed
     s.execute(delete(DocumentCounter))

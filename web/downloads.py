@@ -1,19 +1,24 @@
-"""Downloads of a compiled report: the Word file (NĐ 30 layout) and the indicator tables (Excel).
-
-Only for a document that a `ReportCompilation` points to, and only for those who may see the document
-(the same rule as its page: `web.documents._visible`); anything else is a 404.
+"""Downloads of a document, for those who may see it (the same rule as its page: `web.documents._visible`;
+anything else is a 404): every issued document as Word (NĐ 30 layout, the lines of its page) and as PDF (made from
+the Word file by LibreOffice, cached per document and content); a compiled report's Word file and indicator
+tables (Excel).
 """
 
 from __future__ import annotations
 
 import io
+import os
+import tempfile
+from pathlib import Path
 
-from flask import Blueprint, abort, send_file
+from flask import Blueprint, abort, current_app, send_file
 from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from models import db
+from engine.documents.pdf import docx_to_pdf
+from engine.documents.render import document_docx
+from models import db, document_reads
 from models.document import Document
 from models.org import Organisation
 from models.report import ReportCompilation, ReportSubmission
@@ -69,3 +74,39 @@ def indicators_excel(document_id: int):
     document, compilation = _compiled(document_id)
     submissions = _submissions(compilation.period_id)
     return _send(indicators_xlsx(compilation, submissions), XLSX_MIMETYPE, f"{_file_stem(document)} - Số liệu.xlsx")
+
+
+def _document_file(document: Document) -> bytes:
+    layout = document_reads.layout_of(document)
+    author = document.issuer.name if document.issuer is not None else (document.issuer_name or "")
+    return document_docx(layout, author=author)
+
+
+def _cached_pdf(document: Document) -> bytes:
+    """The PDF of what the document says now: made once, then read from `<instance>/pdf-cache/`."""
+    digest = document_reads.layout_digest(document_reads.layout_of(document))
+    folder = Path(current_app.instance_path) / "pdf-cache"
+    path = folder / f"{document.id}-{digest}.pdf"
+    if path.is_file():
+        return path.read_bytes()
+    data = docx_to_pdf(_document_file(document))
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, suffix=".part")
+    with os.fdopen(handle, "wb") as out:
+        out.write(data)
+    os.replace(temporary, path)  # readers see the whole file or none
+    return data
+
+
+@bp.route("/documents/<int:document_id>/document.docx")
+@login_required
+def document_word(document_id: int):
+    document = _visible(document_id)
+    return _send(_document_file(document), DOCX_MIMETYPE, f"{_file_stem(document)}.docx")
+
+
+@bp.route("/documents/<int:document_id>/document.pdf")
+@login_required
+def document_pdf(document_id: int):
+    document = _visible(document_id)
+    return _send(_cached_pdf(document), "application/pdf", f"{_file_stem(document)}.pdf")

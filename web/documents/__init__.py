@@ -1,16 +1,18 @@
-"""Documents: my organisation's register (issued and received), one document, and its cascade."""
+"""Documents: my organisation's register (issued and received, each once), one document as NĐ 30 lays it out,
+with its files; the follow-up page, the files and the incoming register register their views on this blueprint."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 from flask_login import login_required
 
-from engine.documents.dates import place_date_line
-from engine.documents.nd30 import PURPOSES, recipient_lines, signature_block
-from models import cascade as cascade_model
+from engine.documents.attachments import FILE_KINDS, may_attach
+from engine.documents.nd30 import PURPOSES
+from models import document_reads
 from models.document import Document
 from web import queries
 from web.deps import current_actor
+from web.uploads import ACCEPT, human_size, size_cap
 
 bp = Blueprint("documents", __name__, template_folder="templates")
 
@@ -18,7 +20,8 @@ bp = Blueprint("documents", __name__, template_folder="templates")
 @bp.route("/documents")
 @login_required
 def index():
-    return render_template("documents/list.html", rows=queries.documents_for(current_actor()), purposes=PURPOSES)
+    rows = document_reads.register(current_actor().org_scope)
+    return render_template("documents/list.html", rows=rows, purposes=PURPOSES)
 
 
 def _visible(document_id: int) -> Document:
@@ -31,27 +34,23 @@ def _visible(document_id: int) -> Document:
 @bp.route("/documents/<int:document_id>")
 @login_required
 def show(document_id: int):
-    document = _visible(document_id)
-    lines = recipient_lines(
-        [(r.org.short_name if r.purpose == "luu" else r.org.name, r.purpose) for r in document.recipients]
-    )
-    signature = []
-    if document.signer_name:
-        signature = signature_block(
-            document.signing_mode, document.authority_title, document.signer_title or "", document.signer_name
-        )
-    place_line = place_date_line(document.place, document.issued_on) if document.place and document.issued_on else ""
+    document, actor = _visible(document_id), current_actor()
+    entry = document_reads.incoming_entry(document.id, actor.org_scope)
+    registered = tuple(r.org_id for r in document.recipients if r.incoming_number is not None)
     return render_template(
         "documents/show.html",
         document=document,
-        recipient_lines=lines,
-        signature=signature,
-        place_line=place_line,
-        relations=cascade_model.parent_documents(document),
-        purposes=PURPOSES,
+        layout=document_reads.layout_of(document),
+        files=document_reads.files_of(document.id),
+        file_kinds=FILE_KINDS,
+        can_attach=may_attach(actor, document.issuer_id, registered),
+        entry=entry,
+        units=document_reads.assignable_units(entry.org_id) if entry else [],
+        accept=ACCEPT,
+        cap=human_size(size_cap()),
         has_compilation=queries.has_compilation(document.id),
     )
 
 
-# The follow-up page ("Theo dõi thực hiện") registers its views on this blueprint.
-from web.documents import follow_up  # noqa: E402, F401
+# The follow-up page ("Theo dõi thực hiện"), files and the incoming register register their views on this blueprint.
+from web.documents import files, follow_up, incoming  # noqa: E402, F401
