@@ -282,7 +282,11 @@ class Cascade(Delivery):
             result = self.runtime.advance(live, lambda call: self._service(store, instance, call))
         except (WorkflowException, RecursionError) as exc:  # the diagram's own code failed: name the element
             raise step_failure(exc, instance.process_key) from exc
-        changes = self.runtime.codec.changes(live.workflow, live.snapshot)
+        try:
+            changes = self.runtime.codec.changes(live.workflow, live.snapshot)
+        except StepFailedError as exc:  # e.g. a step's data over the cap
+            exc.process_key = exc.process_key or instance.process_key
+            raise
         stamp, summary = instance.state_stamp, {"current": result.current_steps}
         if stamp is None or not changes.unchanged:
             stamp = new_stamp()

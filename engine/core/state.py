@@ -15,6 +15,8 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.task import TaskState
 
+from engine.core.errors import StepFailedError
+
 TOP = ""  # part key of the top-level workflow; subprocesses use their parent task's id
 FOLDED = ""  # what a folded iteration's id becomes in its loop's `merged` list (only the count matters)
 
@@ -42,6 +44,9 @@ def unpack_internal(internal: dict) -> dict:
     if isinstance(merged, dict):
         return dict(internal, merged=[FOLDED] * merged["folded"] + list(merged["ids"]))
     return internal
+
+
+MAX_TASK_DATA = 1_000_000  # characters of one task's data as stored (JSON): a step may not grow an instance more
 
 
 def data_hash(data_json: str) -> str:
@@ -202,6 +207,10 @@ class StateCodec:
                 out.new_rows.add(guid)
             snapshot.rows[guid] = (props_text, digest)
             if digest not in snapshot.stored_data:  # blobs are content-addressed and never change
+                if len(data_text) > MAX_TASK_DATA:
+                    spec = task.task_spec
+                    reason = f"dữ liệu của bước quá lớn ({len(data_text):,} ký tự; tối đa {MAX_TASK_DATA:,})"
+                    raise StepFailedError(getattr(spec, "bpmn_id", None), getattr(spec, "bpmn_name", None), reason)
                 out.data.setdefault(digest, data)
                 snapshot.stored_data.add(digest)
 

@@ -162,6 +162,20 @@ def test_a_failing_timer_is_retried_then_parked_and_an_administrator_fixes_and_r
             cleanup("probe_timer", "probe_ok")
 
 
+def test_a_step_may_not_grow_an_instance_by_more_than_a_megabyte(app):
+    with app.app_context():
+        deploy(diagram("probe_big", "a = 'x' * 900000\nb = 'y' * 900000", timer=False))
+        try:
+            response = IsolatedClient(app).post(
+                "/api/processes/probe_big/instances", json={}, headers=token_for("pgddt.cttt")
+            )
+            assert response.status_code == 422
+            body = response.get_json()
+            assert body["element"] == "compute" and "quá lớn" in body["reason"]
+        finally:
+            cleanup("probe_big")
+
+
 FLAKY = {"failing": True}
 
 
