@@ -116,7 +116,18 @@ PATHS: dict[str, dict] = {
             "tasks",
             "Open tasks I may do",
             "TaskList",
-            params=[q("scope", "all, mine, unclaimed", enum=["all", "mine", "unclaimed"]), q("sort", "due or created")],
+            params=[
+                q("scope", "all, mine, unclaimed", enum=["all", "mine", "unclaimed"]),
+                q("sort", "due or created", enum=["due", "created"]),
+                q("q", "text in the task, its instance's title or the organisation it is about"),
+                q("process", "process key, e.g. school_plan"),
+                q("org", "the organisation the task is about", "integer"),
+                q("document", "the directive the task implements", "integer"),
+                q("overdue", "1: only overdue tasks"),
+                q("returned", "1: only tasks that came back (returned drafts, reports sent back)"),
+                {**PAGING[0], "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 200}},
+                PAGING[1],
+            ],
         )
     },
     "/api/tasks/{task_id}": {
