@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import IO
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 
 from models import db
 from models.org import Organisation, bump_generation
@@ -40,13 +42,33 @@ def _decode(value):
     return value
 
 
+@contextmanager
+def _snapshot() -> Iterator[Connection]:
+    """One connection reading one consistent state of every table while others keep writing: on PostgreSQL a
+    REPEATABLE READ READ ONLY transaction, on SQLite one explicit read transaction (WAL keeps it stable)."""
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            with conn.begin():
+                yield conn
+            return
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")  # pysqlite would not begin for reads
+        conn.exec_driver_sql("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.exec_driver_sql("COMMIT")
+
+
 def export_all(out: IO[str]) -> dict[str, int]:
-    """Write all tables (ORM-typed values: timezone-aware times, JSON, bytes) as one JSON document."""
+    """Write all tables (ORM-typed values: timezone-aware times, JSON, bytes) as one JSON document, read in one
+    snapshot: rows written meanwhile are either all in the file or all out of it."""
     counts, tables = {}, {}
-    for table in db.metadata.sorted_tables:
-        rows = db.session.execute(select(table)).mappings().all()
-        tables[table.name] = [{k: _encode(v) for k, v in row.items()} for row in rows]
-        counts[table.name] = len(rows)
+    with _snapshot() as conn:
+        for table in db.metadata.sorted_tables:
+            rows = conn.execute(select(table)).mappings().all()
+            tables[table.name] = [{k: _encode(v) for k, v in row.items()} for row in rows]
+            counts[table.name] = len(rows)
     json.dump({"format": FORMAT, "tables": tables}, out, ensure_ascii=False)
     return counts
 

@@ -20,7 +20,7 @@ from engine.tt124 import services as tt124_services
 from engine.tt124.rules import FIRST_YEAR, openable_year
 from models import db
 from models.backup import export_all, restore_all
-from models.commands.logins import real_now
+from models.base import utcnow
 from models.commands.tokens import create_token
 from models.org import Organisation
 from models.tt124 import Tt124Cycle, Tt124Participation
@@ -178,7 +178,7 @@ def register_cli(app) -> None:
     @click.option("--expires-days", type=click.IntRange(1, 3650), help="Refused after this many days.")
     def create_token_command(username: str, name: str, expires_days: int | None):
         """Create a personal API token for USERNAME; it is printed once and stored only as a hash."""
-        expires = real_now() + timedelta(days=expires_days) if expires_days else None
+        expires = utcnow() + timedelta(days=expires_days) if expires_days else None  # the API's clock
         token = create_token(username, name, expires)
         if token is None:
             raise click.ClickException(f"no user {username}")

@@ -150,3 +150,22 @@ def test_revoked_tokens_are_refused_and_listed_on_my_profile(app, browser):
         assert db.session.get(ApiToken, token.id).revoked
         assert "Đã thu hồi" in me.get("/profile").get_data(as_text=True)
         assert browser("pgddt.pho").post_form(f"/profile/tokens/{token.id}/revoke", {}, "/profile").status_code == 404
+
+
+def test_the_api_refuses_revoked_and_expired_tokens_and_takes_any_case_of_bearer(app, browser):
+    from datetime import timedelta
+
+    from engine.core.clock import clock
+    from models.commands.tokens import create_token
+
+    with app.app_context():
+        client = browser().client
+        live = create_token("pgddt.cttt", "live", clock.now() + timedelta(days=1))
+        assert client.get("/api/me", headers={"Authorization": f"bearer {live}"}).status_code == 200
+        expired = create_token("pgddt.cttt", "old", clock.now() - timedelta(minutes=1))
+        assert client.get("/api/me", headers={"Authorization": f"Bearer {expired}"}).status_code == 401
+        revoked = create_token("pgddt.cttt", "gone")
+        assert client.get("/api/me", headers={"Authorization": f"BEARER {revoked}"}).status_code == 200
+        runner = app.test_cli_runner()
+        assert "1 token(s) revoked" in runner.invoke(args=["revoke-token", "pgddt.cttt", "--name", "gone"]).output
+        assert client.get("/api/me", headers={"Authorization": f"Bearer {revoked}"}).status_code == 401

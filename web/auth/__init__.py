@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from models import db
+from models.base import utcnow
 from models.commands import logins, tokens
 from models.org import User
 from models.passwords import PasswordError
@@ -87,7 +88,7 @@ def logout():
 @login_required
 def profile():
     return render_template(
-        "auth/profile.html", tokens=tokens.tokens_of(current_user.id), form=TokenForm(), now=logins.real_now()
+        "auth/profile.html", tokens=tokens.tokens_of(current_user.id), form=TokenForm(), now=utcnow()
     )
 
 
@@ -119,7 +120,7 @@ def create_token():
     if not form.validate_on_submit():
         abort(422)
     days = form.days.data
-    expires = logins.real_now() + timedelta(days=days) if days else None
+    expires = utcnow() + timedelta(days=days) if days else None  # the API checks the engine's clock
     token = tokens.create_token(current_user.username, form.name.data.strip(), expires)
     flash(_("Mã truy cập mới (chỉ hiển thị một lần, hãy lưu lại ngay): %(t)s", t=token), "success")
     return redirect(url_for("auth.profile"))
