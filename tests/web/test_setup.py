@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,20 @@ def test_ten_failed_logins_over_two_gunicorn_workers_lock_the_account(pg_url):
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_every_process_replays_the_demo_clock_from_one_stored_start(tmp_path):
+    env = production_env(
+        f"sqlite:///{tmp_path / 'demo.db'}", CASCADE_DEV="1", CASCADE_CLOCK_START="2022-07-29T08:00:00+07:00"
+    )
+    flask(env, "db", "upgrade")
+    script = "import wsgi; from engine.core.clock import clock; print(clock.now().isoformat())"
+
+    def now_in_a_new_process() -> datetime:
+        done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
+        return datetime.fromisoformat(done.stdout.strip().splitlines()[-1])
+
+    first = now_in_a_new_process()
+    time.sleep(2)
+    second = now_in_a_new_process()  # a restart: the replay goes on from where it was, never back to 08:00
+    assert timedelta(seconds=2) < second - first < timedelta(seconds=30)
