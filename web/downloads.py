@@ -50,12 +50,12 @@ def _compiled(document_id: int) -> tuple[Document, ReportCompilation]:
     return document, compilation
 
 
-def _file_stem(document: Document) -> str:
+def file_stem(document: Document) -> str:
     """ "812-BC-PGDĐT" (the symbol, "/" being no file-name character); Flask sends it as filename*=UTF-8''…"""
     return (document.symbol or f"bao-cao-{document.id}").replace("/", "-").replace("\\", "-")
 
 
-def _send(data: bytes, mimetype: str, name: str):
+def send_bytes(data: bytes, mimetype: str, name: str):
     response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -65,7 +65,7 @@ def _send(data: bytes, mimetype: str, name: str):
 @login_required
 def report_word(document_id: int):
     document, compilation = _compiled(document_id)
-    return _send(report_docx(document, compilation), DOCX_MIMETYPE, f"{_file_stem(document)}.docx")
+    return send_bytes(report_docx(document, compilation), DOCX_MIMETYPE, f"{file_stem(document)}.docx")
 
 
 @bp.route("/documents/<int:document_id>/indicators.xlsx")
@@ -73,23 +73,23 @@ def report_word(document_id: int):
 def indicators_excel(document_id: int):
     document, compilation = _compiled(document_id)
     submissions = _submissions(compilation.period_id)
-    return _send(indicators_xlsx(compilation, submissions), XLSX_MIMETYPE, f"{_file_stem(document)} - Số liệu.xlsx")
+    return send_bytes(indicators_xlsx(compilation, submissions), XLSX_MIMETYPE, f"{file_stem(document)} - Số liệu.xlsx")
 
 
-def _document_file(document: Document) -> bytes:
+def document_file_bytes(document: Document) -> bytes:
     layout = document_reads.layout_of(document)
     author = document.issuer.name if document.issuer is not None else (document.issuer_name or "")
     return document_docx(layout, author=author)
 
 
-def _cached_pdf(document: Document) -> bytes:
+def cached_pdf(document: Document) -> bytes:
     """The PDF of what the document says now: made once, then read from `<instance>/pdf-cache/`."""
     digest = document_reads.layout_digest(document_reads.layout_of(document))
     folder = Path(current_app.instance_path) / "pdf-cache"
     path = folder / f"{document.id}-{digest}.pdf"
     if path.is_file():
         return path.read_bytes()
-    data = docx_to_pdf(_document_file(document))
+    data = docx_to_pdf(document_file_bytes(document))
     folder.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=folder, suffix=".part")
     with os.fdopen(handle, "wb") as out:
@@ -102,11 +102,11 @@ def _cached_pdf(document: Document) -> bytes:
 @login_required
 def document_word(document_id: int):
     document = _visible(document_id)
-    return _send(_document_file(document), DOCX_MIMETYPE, f"{_file_stem(document)}.docx")
+    return send_bytes(document_file_bytes(document), DOCX_MIMETYPE, f"{file_stem(document)}.docx")
 
 
 @bp.route("/documents/<int:document_id>/document.pdf")
 @login_required
 def document_pdf(document_id: int):
     document = _visible(document_id)
-    return _send(_cached_pdf(document), "application/pdf", f"{_file_stem(document)}.pdf")
+    return send_bytes(cached_pdf(document), "application/pdf", f"{file_stem(document)}.pdf")

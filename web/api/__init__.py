@@ -11,6 +11,7 @@ bp = Blueprint("api", __name__, url_prefix="/api", template_folder="templates")
 bp.after_request(rate_headers)
 
 from web.api import (  # noqa: E402  (the views register themselves on `bp`)
+    document_files,
     documents,
     incidents,
     instances,
@@ -21,4 +22,15 @@ from web.api import (  # noqa: E402  (the views register themselves on `bp`)
     tt124,
 )
 
-__all__ = ["bp", "documents", "incidents", "instances", "openapi", "organisations", "reports", "tasks", "tt124"]
+__all__ = [
+    "bp",
+    "document_files",
+    "documents",
+    "incidents",
+    "instances",
+    "openapi",
+    "organisations",
+    "reports",
+    "tasks",
+    "tt124",
+]

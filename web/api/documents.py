@@ -13,6 +13,7 @@ from models.document import Document
 from web import queries
 from web.api import bp, reads
 from web.api.auth import error, token_required
+from web.api.document_files import files_json
 from web.api.paging import int_filters, keyset
 from web.api.validation import choice
 
@@ -89,13 +90,15 @@ def node_json(n: cascade_model.Node) -> dict:
 
 
 def _files(d: Document) -> list[dict]:
-    """What can be downloaded: the compiled report's Word and Excel files where the document has them."""
-    if not queries.has_compilation(d.id):
-        return []
-    return [
-        {"kind": "report_docx", "url": url_for("downloads.report_word", document_id=d.id, _external=True)},
-        {"kind": "indicators_xlsx", "url": url_for("downloads.indicators_excel", document_id=d.id, _external=True)},
-    ]
+    """What can be downloaded: the document as Word and PDF, its attached files, and a compiled report's Word and
+    Excel files where it has them."""
+    out = files_json(d)
+    if queries.has_compilation(d.id):
+        out += [
+            {"kind": "report_docx", "url": url_for("downloads.report_word", document_id=d.id, _external=True)},
+            {"kind": "indicators_xlsx", "url": url_for("downloads.indicators_excel", document_id=d.id, _external=True)},
+        ]
+    return out
 
 
 def document_json(d: Document, follow: bool) -> dict:

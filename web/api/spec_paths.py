@@ -212,6 +212,33 @@ PATHS: dict[str, dict] = {
             params=[path_id("document_id")],
         )
     },
+    "/api/documents/{document_id}/document.docx": {
+        "get": op(
+            "documents",
+            "The issued document as Word (NĐ 30 layout)",
+            None,
+            errors=R404,
+            params=[path_id("document_id")],
+        )
+    },
+    "/api/documents/{document_id}/document.pdf": {
+        "get": op(
+            "documents",
+            "The issued document as PDF (made from the Word file, fonts embedded)",
+            None,
+            errors=R404,
+            params=[path_id("document_id")],
+        )
+    },
+    "/api/documents/{document_id}/files/{file_id}": {
+        "get": op(
+            "documents",
+            "Download a file attached to the document (signed scan, source, appendix, as received)",
+            None,
+            errors=R404,
+            params=[path_id("document_id"), path_id("file_id")],
+        )
+    },
     "/api/incidents": {
         "get": op(
             "incidents",
