@@ -169,3 +169,21 @@ def test_the_api_refuses_revoked_and_expired_tokens_and_takes_any_case_of_bearer
         runner = app.test_cli_runner()
         assert "1 token(s) revoked" in runner.invoke(args=["revoke-token", "pgddt.cttt", "--name", "gone"]).output
         assert client.get("/api/me", headers={"Authorization": f"Bearer {revoked}"}).status_code == 401
+
+
+def test_a_deactivated_persons_claimed_tasks_go_back_to_their_unit(app, browser):
+    from models.workflow import HumanTask, HumanTaskCandidate
+    from tests.web.test_web import start_office_plan
+
+    with app.app_context():
+        cttt, instance_id = start_office_plan(browser)
+        task = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)).one()
+        cttt.post_form(f"/tasks/{task.id}/claim", {}, form_page=f"/tasks/{task.id}")
+        db.session.expire_all()
+        assert db.session.get(HumanTask, task.id).assignee_id == user("pgddt.cttt").id
+        admin, target = browser("admin"), user("pgddt.cttt")
+        admin.post_form(f"/admin/users/{target.id}/active", {"active": "0"}, form_page=f"/admin/users/{target.id}")
+        db.session.expire_all()
+        assert db.session.get(HumanTask, task.id).assignee_id is None
+        rows = db.session.scalars(select(HumanTaskCandidate).where(HumanTaskCandidate.human_task_id == task.id))
+        assert not any(r.claimed for r in rows)
