@@ -116,7 +116,7 @@ function start(root) {
         const link = document.createElement('button');
         link.type = 'button';
         link.className = 'link element-ref';
-        link.textContent = problem.element;
+        link.textContent = problem.name ? `${problem.name} (${problem.element})` : problem.element;
         link.addEventListener('click', () => focusElement(problem.element));
         item.append(link, document.createTextNode(`: ${problem.message}`));
       } else {

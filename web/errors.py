@@ -20,6 +20,7 @@ from engine.core.errors import (
     UnknownProcessError,
 )
 from engine.core.forms import message as field_message
+from engine.core.problem_text import problem_json
 from models import db
 from models.commands import Conflict
 from models.commands.failures import record_request_failure
@@ -82,7 +83,7 @@ def form_errors(exc: FormValidationError) -> dict[str, str]:
 
 
 def problems_json(problems) -> list[dict]:
-    return [{"element": p.element_id, "message": p.message} for p in problems]
+    return [problem_json(p, lang()) for p in problems]
 
 
 def _reason(exc: Exception) -> str | None:

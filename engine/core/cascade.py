@@ -9,12 +9,10 @@ from typing import Any
 
 from SpiffWorkflow.exceptions import WorkflowException
 
-from engine.core import parser as bpmn_parser
 from engine.core.access import can_act_on_task, can_see_task, can_start
 from engine.core.clock import clock
 from engine.core.delivery import Delivery, org_kinds
 from engine.core.errors import (
-    DefinitionError,
     EngineError,
     NotAllowedError,
     StepFailedError,
@@ -28,7 +26,7 @@ from engine.core.orgs import org_list, resolve_scope
 from engine.core.ports import Actor, DefinitionRecord, HumanTaskRecord, InstanceRecord, NewHumanTask, NewMessage, Store
 from engine.core.registry import Feature, Registry
 from engine.core.runtime import SERIALIZER_VERSION, LiveInstance, Runtime, ServiceCall, StepResult
-from engine.core.validation import validate_definition
+from engine.core.validation import checked_definition
 from engine.core.warm import WarmInstances, new_stamp
 
 log = logging.getLogger(__name__)
@@ -66,10 +64,9 @@ class Cascade(Delivery):
         With `known_messages` (names other deployed processes catch) every message thrown needs a catcher.
         With `kept` (a list to fill), a process whose latest version came from elsewhere (an administrator's
         modeller or upload) is left as it is and its latest version added to `kept`: seeding never overrides."""
-        parsed = bpmn_parser.load_definition(xml, filename=source)
-        problems = validate_definition(parsed, known_roles=known_roles, known_messages=known_messages)
-        if problems:
-            raise DefinitionError(f"{source}: {len(problems)} problem(s)", problems)
+        parsed, _warnings = checked_definition(
+            xml, filename=source, known_roles=known_roles, known_messages=known_messages
+        )
         digest = hashlib.sha256(parsed.xml).hexdigest()
         out = []
         for pid in parsed.process_ids:

@@ -18,11 +18,12 @@ class DefinitionError(EngineError):
 class Problem:
     """One validation problem, tied to the BPMN element it concerns (None for the whole file)."""
 
-    __slots__ = ("element_id", "message")
+    __slots__ = ("element_id", "message", "name")
 
-    def __init__(self, element_id: str | None, message: str):
+    def __init__(self, element_id: str | None, message: str, name: str | None = None):
         self.element_id = element_id
-        self.message = message
+        self.message = message  # English; engine.core.problem_text gives it in Vietnamese
+        self.name = name  # the element's name in the diagram, when it has one
 
     def __repr__(self) -> str:
         return f"Problem({self.element_id!r}, {self.message!r})"

@@ -1,24 +1,22 @@
 """Parses BPMN with Camunda 7 extensions into SpiffWorkflow specs, capturing what Cascade executes.
 
-On top of SpiffWorkflow's CamundaParser this reads candidate groups/users, assignee, due and follow-up
-dates and priority on user tasks; `camunda:properties` on tasks, events, sub-processes and call
-activities (direct children only); `camunda:type`/`camunda:topic` on service tasks (which wait in
-STARTED for the application); and timers written as plain ISO-8601, as modellers write them.
+CascadeParser is SpiffWorkflow's CamundaParser with the task and event parsers of engine.core.task_parsers
+(assignment, properties, service topics, ISO-8601 timers as modellers write them, both multi-instance forms,
+manual and untyped tasks). `load_definition` reads an uploaded file safely into specs; a problem names its
+element and never shows a Python object.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
-from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser, SendTaskParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
 from SpiffWorkflow.bpmn.specs.defaults import (
     BoundaryEvent,
     CallActivity,
@@ -26,7 +24,6 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     IntermediateCatchEvent,
     IntermediateThrowEvent,
     ManualTask,
-    NoneTask,
     ReceiveTask,
     ScriptTask,
     SendTask,
@@ -40,27 +37,40 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as 
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnBaseWorkflow
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.camunda.parser import CamundaParser
-from SpiffWorkflow.camunda.parser.event_parsers import (
-    CamundaBoundaryEventParser,
-    CamundaEndEventParser,
-    CamundaIntermediateCatchEventParser,
-    CamundaIntermediateThrowEventParser,
-    CamundaStartEventParser,
-)
-from SpiffWorkflow.camunda.parser.task_spec import (
-    CallActivityParser,
-    CamundaTaskParser,
-    ScriptTaskParser,
-    SubWorkflowParser,
-    UserTaskParser,
-)
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from engine.core.errors import DefinitionError, Problem
+from engine.core.task_parsers import (
+    CascadeBoundaryEventParser,
+    CascadeCallActivityParser,
+    CascadeEndEventParser,
+    CascadeIntermediateCatchEventParser,
+    CascadeIntermediateThrowEventParser,
+    CascadeManualTaskParser,
+    CascadeReceiveTaskParser,
+    CascadeScriptTaskParser,
+    CascadeSendTaskParser,
+    CascadeServiceTaskParser,
+    CascadeStartEventParser,
+    CascadeSubWorkflowParser,
+    CascadeTaskParser,
+    CascadeUserTaskParser,
+    PassThroughTask,
+    camunda_properties,
+)
+from engine.core.timer_literals import (
+    ISO_CYCLE,
+    ISO_DATE,
+    ISO_DURATION,
+    ISO_LITERAL,
+    TIMER_KINDS,
+    is_iso_literal,
+    iso_literal_kind,
+    quote_iso_timers,
+    timer_expression,
+)
 from engine.core.xmlsafe import (
-    BPMN_MODEL_NS,
-    CAMUNDA_NS,
     DEFAULT_MAX_BYTES,
     loop_maximum_as_attribute,
     parse_xml,
@@ -68,167 +78,8 @@ from engine.core.xmlsafe import (
     to_bytes,
 )
 
-CAMUNDA = f"{{{CAMUNDA_NS}}}"
-NS = {"bpmn": BPMN_MODEL_NS, "camunda": CAMUNDA_NS}
-USER_TASK_ATTRIBUTES = ("assignee", "candidateGroups", "candidateUsers", "dueDate", "followUpDate", "priority")
-LIST_ATTRIBUTES = ("candidateGroups", "candidateUsers")
-
-# --- ISO-8601 literals as written in the modeller ---------------------------------------------------------
-_N = r"\d+(?:[.,]\d+)?"
-_DURATION = rf"P(?=\d|T\d)(?:{_N}Y)?(?:{_N}M)?(?:{_N}W)?(?:{_N}D)?(?:T(?=\d)(?:{_N}H)?(?:{_N}M)?(?:{_N}S)?)?"
-_TIME = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?"
-_DATE = rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{4}}-?W\d{{2}}-?\d)(?:[T ]{_TIME})?"
-_CYCLE = rf"R\d*/(?:{_DATE}/{_DURATION}|{_DURATION}(?:/{_DATE})?)"
-
-ISO_DURATION = re.compile(rf"^{_DURATION}$")
-ISO_DATE = re.compile(rf"^{_DATE}$")
-ISO_CYCLE = re.compile(rf"^{_CYCLE}$")
-ISO_LITERAL = re.compile(rf"^(?:{_DURATION}|{_DATE}|{_CYCLE})$")
-
-TIMER_KINDS = {"timeDuration": "duration", "timeDate": "date", "timeCycle": "cycle"}
-
-
-def iso_literal_kind(text: str | None) -> str | None:
-    """'duration', 'date' or 'cycle' when `text` is a bare ISO-8601 literal, else None."""
-    value = (text or "").strip()
-    for kind, pattern in (("duration", ISO_DURATION), ("date", ISO_DATE), ("cycle", ISO_CYCLE)):
-        if pattern.match(value):
-            return kind
-    return None
-
-
-def is_iso_literal(text: str | None) -> bool:
-    """True when `text` is a bare ISO-8601 duration, date(-time) or repeating interval."""
-    return iso_literal_kind(text) is not None
-
-
-def timer_expression(text: str | None) -> str | None:
-    """The Python expression SpiffWorkflow should evaluate: ISO literals quoted, anything else unchanged."""
-    if text is not None and is_iso_literal(text):
-        return json.dumps(text.strip())
-    return text
-
-
-def quote_iso_timers(root: etree._Element) -> None:
-    """Quote ISO-8601 timer literals in an lxml tree in place (CascadeParser already does it while parsing)."""
-    for tag in TIMER_KINDS:
-        for node in root.iter(f"{{{BPMN_MODEL_NS}}}{tag}"):
-            if node.text is not None and is_iso_literal(node.text):
-                node.text = timer_expression(node.text)
-
-
-# --- task and event parsers -------------------------------------------------------------------------------
-def camunda_properties(node: etree._Element) -> dict[str, str]:
-    """`camunda:properties` written directly on an element (not those of nested elements or form fields)."""
-    out: dict[str, str] = {}
-    for prop in node.findall("bpmn:extensionElements/camunda:properties/camunda:property", NS):
-        name = prop.get("name")
-        if name:
-            out[name] = prop.get("value") or ""
-    return out
-
-
-class _LoopMaximumMixin:
-    """Also read `<bpmn:loopMaximum>` written as a child element (SpiffWorkflow only reads the attribute)."""
-
-    def _add_loop_task(self, loop_characteristics: etree._Element) -> None:
-        if loop_characteristics.get("loopMaximum") is None:
-            child = loop_characteristics.find("bpmn:loopMaximum", NS)
-            if child is not None and (child.text or "").strip():
-                # A detached copy carries the value, so the document itself stays as uploaded.
-                loop_characteristics = etree.Element(loop_characteristics.tag, dict(loop_characteristics.attrib))
-                loop_characteristics.set("loopMaximum", child.text.strip())
-        super()._add_loop_task(loop_characteristics)  # type: ignore[misc]
-
-
-class _PropertiesMixin(_LoopMaximumMixin):
-    """parse_extensions() = the element's own camunda properties."""
-
-    node: etree._Element
-
-    def parse_extensions(self, node: etree._Element | None = None) -> dict[str, Any]:
-        return camunda_properties(self.node if node is None else node)
-
-
-class CascadeUserTaskParser(_LoopMaximumMixin, UserTaskParser):
-    """User task: Camunda form, properties, and the assignment attributes the Camunda panel writes."""
-
-    def parse_extensions(self, node: etree._Element | None = None) -> dict[str, Any]:
-        ext: dict[str, Any] = camunda_properties(self.node if node is None else node)
-        for name in USER_TASK_ATTRIBUTES:
-            value = self.node.get(CAMUNDA + name)
-            if value is None:
-                continue
-            if name in LIST_ATTRIBUTES:
-                ext[name] = [v.strip() for v in value.split(",") if v.strip()]
-            else:
-                ext[name] = value.strip()
-        return ext
-
-
-class CascadeServiceTaskParser(_LoopMaximumMixin, CamundaTaskParser):
-    """Service task: properties plus `camunda:type`/`camunda:topic`; the app runs and completes it."""
-
-    def parse_extensions(self, node: etree._Element | None = None) -> dict[str, Any]:
-        ext: dict[str, Any] = camunda_properties(self.node if node is None else node)
-        for name in ("type", "topic"):
-            value = self.node.get(CAMUNDA + name)
-            if value is not None:
-                ext[name] = value.strip()
-        return ext
-
-
-class CascadeTaskParser(_PropertiesMixin, CamundaTaskParser):
-    """bpmn:task and manualTask."""
-
-
-class CascadeScriptTaskParser(_PropertiesMixin, ScriptTaskParser):
-    """Script task with its properties."""
-
-
-class CascadeSubWorkflowParser(_PropertiesMixin, SubWorkflowParser):
-    """Embedded sub-process / transaction (properties of inner elements no longer leak onto it)."""
-
-
-class CascadeCallActivityParser(_PropertiesMixin, CallActivityParser):
-    """Call activity with its own properties."""
-
-
-class _EventMixin(_PropertiesMixin):
-    """Events: properties, and ISO-8601 timer literals turned into Python strings."""
-
-    def parse_timer_event(self, event: etree._Element) -> Any:
-        definition = super().parse_timer_event(event)  # type: ignore[misc]
-        definition.expression = timer_expression(definition.expression)
-        return definition
-
-
-class CascadeStartEventParser(_EventMixin, CamundaStartEventParser):
-    pass
-
-
-class CascadeEndEventParser(_EventMixin, CamundaEndEventParser):
-    pass
-
-
-class CascadeIntermediateCatchEventParser(_EventMixin, CamundaIntermediateCatchEventParser):
-    pass
-
-
-class CascadeIntermediateThrowEventParser(_EventMixin, CamundaIntermediateThrowEventParser):
-    pass
-
-
-class CascadeBoundaryEventParser(_EventMixin, CamundaBoundaryEventParser):
-    pass
-
-
-class CascadeSendTaskParser(_PropertiesMixin, SendTaskParser):
-    pass
-
-
-class CascadeReceiveTaskParser(_PropertiesMixin, ReceiveTaskParser):
-    pass
+_REPR = re.compile(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-fA-F]+>")
+_QNAME = re.compile(r"'?\{http://camunda\.org/schema/1\.0/bpmn\}(\w+)'?")
 
 
 class CascadeParser(CamundaParser):
@@ -238,8 +89,8 @@ class CascadeParser(CamundaParser):
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("userTask"): (CascadeUserTaskParser, UserTask),
         full_tag("serviceTask"): (CascadeServiceTaskParser, ServiceTask),
-        full_tag("task"): (CascadeTaskParser, NoneTask),
-        full_tag("manualTask"): (CascadeTaskParser, ManualTask),
+        full_tag("task"): (CascadeTaskParser, PassThroughTask),
+        full_tag("manualTask"): (CascadeManualTaskParser, ManualTask),
         full_tag("scriptTask"): (CascadeScriptTaskParser, ScriptTask),
         full_tag("subProcess"): (CascadeSubWorkflowParser, CallActivity),
         full_tag("transaction"): (CascadeSubWorkflowParser, TransactionSubprocess),
@@ -255,7 +106,10 @@ class CascadeParser(CamundaParser):
 
 
 # --- serialization ----------------------------------------------------------------------------------------
-SERIALIZER_CONFIG = dict(CAMUNDA_CONFIG)
+SERIALIZER_CONFIG = {
+    **CAMUNDA_CONFIG,
+    PassThroughTask: BpmnTaskSpecConverter,
+}
 
 
 def make_registry() -> Any:
@@ -313,10 +167,22 @@ def _subprocess_specs(parser: CascadeParser, pid: str) -> dict[str, Any]:
     return found
 
 
+def plain_text(text: str) -> str:
+    """A parser message without Python objects: `<Element {…}sourceRef at 0x…>` → `bpmn:sourceRef`,
+    `'{camunda-ns}decisionRef'` → `camunda:decisionRef`."""
+    return _QNAME.sub(r"camunda:\1", _REPR.sub(r"bpmn:\1", text))
+
+
 def _validation_problem(exc: ValidationException) -> Problem:
-    text = str(exc.args[0]) if exc.args else str(exc)
-    element = getattr(exc, "id", None) or None
-    return Problem(element, text)
+    text = plain_text(str(exc.args[0]) if exc.args else str(exc))
+    return Problem(getattr(exc, "id", None) or None, text, name=getattr(exc, "name", None) or None)
+
+
+def _parser_problem(exc: Exception) -> Problem:
+    """An unexpected parser failure, said without a Python repr (a KeyError is a missing attribute)."""
+    if isinstance(exc, KeyError) and exc.args:
+        return Problem(None, f"the parser failed: the attribute {plain_text(repr(exc.args[0]))} is missing")
+    return Problem(None, f"the parser failed: {plain_text(str(exc)) or type(exc).__name__}")
 
 
 def load_definition(
@@ -358,8 +224,8 @@ def load_definition(
         problem = _validation_problem(exc)
         raise DefinitionError(f"{filename}: {problem}", [problem]) from exc
     except Exception as exc:  # noqa: BLE001 - SpiffWorkflow's parser raises many kinds; each means "cannot run"
-        message = f"the parser failed: {type(exc).__name__}: {exc}"
-        raise DefinitionError(f"{filename}: {message}", [Problem(None, message)]) from exc
+        problem = _parser_problem(exc)
+        raise DefinitionError(f"{filename}: {problem}", [problem]) from exc
     return Definition(
         xml=canonical,
         process_ids=process_ids,
@@ -388,3 +254,24 @@ def install_engine_patches() -> None:
 
     get_tasks_iterator._cascade_patch = True  # type: ignore[attr-defined]
     BpmnBaseWorkflow.get_tasks_iterator = get_tasks_iterator
+
+
+__all__ = [
+    "ISO_CYCLE",
+    "ISO_DATE",
+    "ISO_DURATION",
+    "ISO_LITERAL",
+    "SERIALIZER_CONFIG",
+    "TIMER_KINDS",
+    "CascadeParser",
+    "Definition",
+    "camunda_properties",
+    "install_engine_patches",
+    "is_iso_literal",
+    "iso_literal_kind",
+    "load_definition",
+    "make_registry",
+    "plain_text",
+    "quote_iso_timers",
+    "timer_expression",
+]

@@ -25,6 +25,7 @@ from engine.core.clock import VN_TZ, clock, install_clock
 from engine.core.errors import EngineError
 from engine.core.ports import DefinitionRecord
 from engine.core.sandbox import make_script_engine
+from engine.core.spec_checks import DEFAULT_CANDIDATE_GROUP
 from engine.core.state import FOLDED, Snapshot, StateCodec, StoredState, folded_prefix
 
 SERIALIZER_VERSION = SERIALIZER_MODULE_VERSION
@@ -161,14 +162,17 @@ class Runtime:
         for task in wf.get_tasks(state=TaskState.READY, manual=True):
             spec = task.task_spec
             ext = getattr(spec, "extensions", {}) or {}
+            users = list(ext.get("candidateUsers") or [])
             groups = list(ext.get("candidateGroups") or ([spec.lane] if spec.lane else []))
+            if not groups and not users:
+                groups = [DEFAULT_CANDIDATE_GROUP]  # deployed with a warning (spec_checks.spec_warnings)
             out.ready.append(
                 ReadyUserTask(
                     guid=str(task.id),
                     bpmn_id=spec.bpmn_id,
                     name=spec.bpmn_name or spec.bpmn_id,
                     groups=groups,
-                    users=list(ext.get("candidateUsers") or []),
+                    users=users,
                     due_expression=ext.get("dueDate"),
                     data=task.data,
                 )

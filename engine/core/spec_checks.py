@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.defaults import ManualTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
@@ -17,6 +18,7 @@ from engine.core.orgs import SCOPES
 from engine.core.parser import iso_literal_kind
 from engine.core.scripting import check_expression, check_script
 
+DEFAULT_CANDIDATE_GROUP = "leader"  # a user or manual task that names nobody goes to the organisation's leader
 KNOWN_CONSTRAINTS = ("required", "readonly", "min", "max", "minlength", "maxlength")
 _FIELD_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
@@ -51,6 +53,10 @@ def spec_problems(definition: Any, known_roles: set[str]) -> list[Problem]:
     for task_spec in _all_task_specs(definition):
         element = getattr(task_spec, "bpmn_id", None) or task_spec.name
         ext = getattr(task_spec, "extensions", None) or {}
+        if isinstance(task_spec, ManualTask):
+            out += _assignment_problems(element, task_spec, ext, known_roles)
+            for attribute in ("dueDate", "followUpDate"):
+                out += _date_expression_problems(element, attribute, ext.get(attribute))
         if isinstance(task_spec, UserTask):
             out += _assignment_problems(element, task_spec, ext, known_roles)
             out += _form_problems(element, task_spec)
@@ -67,6 +73,25 @@ def spec_problems(definition: Any, known_roles: set[str]) -> list[Problem]:
     return out
 
 
+def spec_warnings(definition: Any) -> list[Problem]:
+    """User and manual tasks that name nobody: they deploy and go to DEFAULT_CANDIDATE_GROUP."""
+    out = []
+    for task_spec in _all_task_specs(definition):
+        if not isinstance(task_spec, UserTask | ManualTask):
+            continue
+        ext = getattr(task_spec, "extensions", None) or {}
+        if not ext.get("candidateGroups") and not ext.get("candidateUsers") and not task_spec.lane:
+            element = getattr(task_spec, "bpmn_id", None) or task_spec.name
+            out.append(
+                Problem(
+                    element,
+                    f"the task names no candidate group, user or lane: it goes to the default "
+                    f"'{DEFAULT_CANDIDATE_GROUP}' (the organisation's leader)",
+                )
+            )
+    return out
+
+
 def _assignment_problems(element: str, task_spec: Any, ext: dict, known_roles: set[str]) -> list[Problem]:
     out = []
     groups = list(ext.get("candidateGroups") or [])
@@ -74,7 +99,7 @@ def _assignment_problems(element: str, task_spec: Any, ext: dict, known_roles: s
     if not groups and task_spec.lane:
         groups, source = [task_spec.lane.strip()], "lane"
     if not groups and not ext.get("candidateUsers"):
-        return [Problem(element, "user task has no candidate group or lane: nobody could do it")]
+        return []  # a warning (spec_warnings): it goes to DEFAULT_CANDIDATE_GROUP
     for group in groups:
         role, _, scope = group.partition("@")
         if role not in known_roles:

@@ -13,9 +13,10 @@ from typing import Any
 from lxml import etree
 
 from engine.core.errors import DefinitionError, Problem
-from engine.core.parser import TIMER_KINDS, iso_literal_kind, load_definition
+from engine.core.parser import TIMER_KINDS, Definition, iso_literal_kind, load_definition
 from engine.core.scripting import check_expression
-from engine.core.spec_checks import iso_error, spec_problems
+from engine.core.spec_checks import iso_error, spec_problems, spec_warnings
+from engine.core.task_parsers import is_standard_multi_instance
 from engine.core.xmlsafe import BPMN_MODEL_NS, CAMUNDA_NS, parse_xml, rewrite_foreign_camunda_namespace
 
 B = f"{{{BPMN_MODEL_NS}}}"
@@ -33,9 +34,44 @@ UNSUPPORTED = {
         "send tasks send the whole task data as the payload (engine-notes §1.2); use an intermediate message "
         "throw event with camunda:expression"
     ),
-    "task": "an untyped task waits for a person but nobody gets it in an inbox; use a user task with a candidate group",
-    "manualTask": "a manual task waits for a person but nobody gets it in an inbox; use a user task (candidate group)",
 }
+
+
+def checked_definition(
+    xml: bytes | str, *, known_roles: set[str], known_messages: set[str] | None = None, filename: str = "upload.bpmn"
+) -> tuple[Definition, list[Problem]]:
+    """The parsed file and its warnings, or DefinitionError naming every problem `validate_definition`
+    finds (deploy and validate say the same)."""
+    try:
+        definition = load_definition(xml, filename=filename)
+    except DefinitionError as exc:
+        problems = validate_definition(xml, known_roles=known_roles, known_messages=known_messages)
+        raise DefinitionError(str(exc), problems or exc.problems) from exc
+    problems = validate_definition(definition, known_roles=known_roles, known_messages=known_messages)
+    if problems:
+        raise DefinitionError(f"{definition.filename}: {len(problems)} problem(s)", problems)
+    return definition, named(definition.root, spec_warnings(definition))
+
+
+def definition_warnings(xml: bytes | str) -> list[Problem]:
+    """What deploys but may not do what the author meant (e.g. a task nobody is named for); [] when the
+    file does not load (its problems say why)."""
+    try:
+        definition = load_definition(xml)
+    except DefinitionError:
+        return []
+    return named(definition.root, spec_warnings(definition))
+
+
+def named(root: etree._Element | None, problems: list[Problem]) -> list[Problem]:
+    """The problems with the name of each element they concern, read from the diagram."""
+    if root is None:
+        return problems
+    names = {node.get("id"): node.get("name") for node in root.iter() if isinstance(node.tag, str) and node.get("id")}
+    for problem in problems:
+        if problem.name is None and problem.element_id:
+            problem.name = (names.get(problem.element_id) or "").strip() or None
+    return problems
 
 
 def validate_definition(
@@ -61,13 +97,15 @@ def validate_definition(
         try:
             definition = load_definition(definition)
         except DefinitionError as exc:
-            return _unique(problems + (exc.problems or [Problem(None, str(exc))]))
+            named_already = {p.element_id for p in problems if p.element_id}
+            loader = [p for p in exc.problems or [Problem(None, str(exc))] if p.element_id not in named_already]
+            return named(root, _unique(problems + loader))
     else:
         problems += _xml_problems(definition.root)
         if known_messages is not None:
             problems += _catcher_problems(definition.root, known_messages)
     problems += spec_problems(definition, known_roles)
-    return _unique(problems)
+    return named(definition.root, _unique(problems))
 
 
 def _unique(problems: Iterable[Problem]) -> list[Problem]:
@@ -290,14 +328,14 @@ def _loop_problems(root: etree._Element) -> list[Problem]:
     out = []
     for loop in root.iter(B + "multiInstanceLoopCharacteristics"):
         element = _owner_id(loop.getparent()) if loop.getparent() is not None else None
-        if loop.find(B + "loopDataInputRef") is not None or loop.find(B + "inputDataItem") is not None:
-            out.append(
-                Problem(
-                    element,
-                    "multi-instance over loopDataInputRef/inputDataItem is refused by the Camunda parser "
-                    "(engine-notes §1.2); use camunda:collection and camunda:elementVariable",
+        if is_standard_multi_instance(loop):
+            if loop.find(B + "loopDataInputRef") is None or loop.find(B + "inputDataItem") is None:
+                out.append(
+                    Problem(element, "multi-instance over a collection needs both loopDataInputRef and inputDataItem")
                 )
-            )
+            if (loop.find(B + "loopDataOutputRef") is None) != (loop.find(B + "outputDataItem") is None):
+                out.append(Problem(element, "multi-instance outputs need both loopDataOutputRef and outputDataItem"))
+            continue
         cardinality = loop.find(B + "loopCardinality")
         if cardinality is not None and not re.fullmatch(r"\s*\d+\s*", cardinality.text or ""):
             out.append(

@@ -75,7 +75,6 @@ def test_load_failures_become_a_single_problem():
 @pytest.mark.parametrize(
     ("attrs", "fragment"),
     [
-        ("", "no candidate group or lane"),
         ('camunda:candidateGroups="wizard"', "unknown role 'wizard'"),
         ('camunda:candidateGroups="clerk,wizard@self"', "unknown role 'wizard'"),
         ('camunda:candidateGroups="clerk@moon"', "unknown scope '@moon'"),

@@ -8,11 +8,13 @@ from flask_babel import gettext as _
 from lxml import etree
 
 from engine.core.errors import DefinitionError, Problem
-from engine.core.validation import caught_messages, validate_definition
+from engine.core.problem_text import problem_json
+from engine.core.validation import caught_messages, definition_warnings, validate_definition
 from engine.core.xmlsafe import BPMN_MODEL_NS, parse_xml, rewrite_foreign_camunda_namespace, to_bytes
 from models.roles import ROLES
 from web.deps import store
 from web.filters import role_label
+from web.locale import lang
 from web.modeller import lint
 
 B = f"{{{BPMN_MODEL_NS}}}"
@@ -39,13 +41,16 @@ def process_ids(root: etree._Element) -> list[str]:
 
 
 def problems_json(problems: list[Problem]) -> list[dict]:
-    return [{"element": p.element_id, "message": p.message} for p in problems]
+    """Each problem with its element's name and id, in the user's language."""
+    return [problem_json(p, lang()) for p in problems]
 
 
 def lint_json(found: list[lint.LintProblem]) -> tuple[list[dict], list[dict]]:
-    errors = [{"element": p.element, "message": f"{p.message} (bpmnlint: {p.rule})"} for p in found if p.error]
-    warnings = [{"element": p.element, "message": f"{p.message} (bpmnlint: {p.rule})"} for p in found if not p.error]
-    return errors, warnings
+    def entry(p: lint.LintProblem) -> dict:
+        text = f"{p.message} (bpmnlint: {p.rule})"  # bpmnlint's rules speak English only
+        return {"element": p.element, "name": None, "message": text, "message_en": text}
+
+    return [entry(p) for p in found if p.error], [entry(p) for p in found if not p.error]
 
 
 def known_messages(excluding: set[str]) -> set[str]:
@@ -98,7 +103,8 @@ def validation_errors(process_key: str, xml: bytes) -> tuple[bytes, list[dict], 
     """`check` and the engine's deploy-time validation: every error a deploy would refuse."""
     canonical, errors, warnings, pids = check(process_key, xml)
     problems = validate_definition(canonical, known_roles=known_roles(), known_messages=known_messages(pids))
-    return canonical, errors + problems_json(problems), warnings, pids
+    engine_warnings = [] if problems else problems_json(definition_warnings(canonical))
+    return canonical, errors + problems_json(problems), warnings + engine_warnings, pids
 
 
 def deployable(process_key: str, xml: bytes) -> tuple[bytes, list[dict], set[str]]:
@@ -108,4 +114,4 @@ def deployable(process_key: str, xml: bytes) -> tuple[bytes, list[dict], set[str
     if errors:
         problems = validate_definition(canonical, known_roles=known_roles(), known_messages=known_messages(pids))
         raise DefinitionError("bpmnlint", [Problem(e["element"], e["message"]) for e in errors] + problems)
-    return canonical, warnings, pids
+    return canonical, warnings + problems_json(definition_warnings(canonical)), pids
