@@ -4,6 +4,7 @@ uploads of files from other tools, downloads, the diff page, the migration pages
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -493,3 +494,25 @@ def test_seeding_never_deploys_over_an_administrators_version(app, admin, tmp_pa
     assert result.exit_code == 0, result.output
     assert f"kept school_plan v{admin_v2.version}" in result.output
     assert store().latest_definition("school_plan").version == admin_v2.version
+
+
+def test_uploading_over_an_existing_draft_asks_first(app, admin):
+    xml = school_plan_xml()
+    assert admin.upload(xml, "first.bpmn").status_code == 303
+    first = db.session.scalars(select(ProcessDraft).where(ProcessDraft.process_key == "school_plan")).one().source
+    response = admin.upload(xml.replace(b"</bpmn:definitions>", b"<!-- v2 --></bpmn:definitions>"), "second.bpmn")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/modeller/")
+    page = admin.b.get("/modeller/").get_data(as_text=True)
+    assert "đã có bản nháp chưa triển khai" in page and "second.bpmn" in page
+    db.session.expire_all()
+    kept = db.session.scalars(select(ProcessDraft).where(ProcessDraft.process_key == "school_plan")).one()
+    assert kept.source == first
+    replaced = admin.b.client.post(
+        "/modeller/upload",
+        data={"csrf_token": admin.token, "replace": "1", "file": (io.BytesIO(xml), "second.bpmn")},
+        content_type="multipart/form-data",
+    )
+    assert replaced.status_code == 303
+    db.session.expire_all()
+    draft = db.session.scalars(select(ProcessDraft).where(ProcessDraft.process_key == "school_plan")).one()
+    assert draft.source == "upload: second.bpmn"

@@ -56,6 +56,17 @@ def upload():
     if key is None:
         flash(_("Tệp %(name)s bị từ chối: không có quy trình (bpmn:process) nào.", name=filename), "error")
         return redirect(url_for("modeller.index")), 303
+    if reads.draft(key, with_xml=False) is not None and request.form.get("replace") != "1":  # ask first
+        flash(
+            _(
+                "%(key)s đã có bản nháp chưa triển khai: tệp %(name)s chưa được lưu. Chọn «Thay bản nháp hiện có» "
+                "rồi tải lên lại nếu muốn thay nó.",
+                key=key,
+                name=filename,
+            ),
+            "error",
+        )
+        return redirect(url_for("modeller.index")), 303
     commands.save_draft(key, xml, source=f"upload: {filename}", user_id=current_user.id, rebase=True)
     flash(_("Đã tải lên %(name)s thành bản nháp của %(key)s.", name=filename, key=key), "success")
     return redirect(url_for("modeller.edit", process_key=key, draft=1)), 303
