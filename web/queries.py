@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Row, and_, case, exists, func, or_, select, union_all
+from sqlalchemy import Row, and_, case, distinct, exists, func, or_, select, union_all
 from sqlalchemy.orm import aliased, defer, joinedload, selectinload
 
 from engine.core.access import can_see_instance
@@ -232,23 +232,31 @@ def inbox_rows(
 
 
 def inbox_total(actor: Actor, *, scope: str = "all", filters: TaskFilter = NO_FILTER) -> int:
-    """How many open tasks match the filter (whatever the page)."""
-    ids = _inbox_ids(actor, scope, "due", None, filters)
+    """How many open tasks match the filter (whatever the page). Without a filter the copies cannot apply, the
+    candidate rows' own index is counted (no task row is read): the inbox's scans, distinct ids."""
+    f = replace(filters, after=None)
+    ids = _inbox_ids(actor, scope, "due", None, f)
     if ids is None:
         return 0
-    stmt = _narrow(select(func.count(HumanTask.id)), replace(filters, after=None), None, "due", joined=False)
+    if not f.narrows:
+        return db.session.scalar(select(func.count(distinct(ids.c.id)))) or 0
+    stmt = _narrow(select(func.count(HumanTask.id)), f, None, "due", joined=False)
     stmt = stmt.where(HumanTask.id.in_(select(ids.c.id)), HumanTask.status == "open")
     if scope == "unclaimed":
         stmt = stmt.where(HumanTask.assignee_id.is_(None))
     return db.session.scalar(stmt) or 0
 
 
-def inbox_facets(actor: Actor, *, scope: str = "all") -> list[Row]:
+def inbox_facets(actor: Actor, *, scope: str = "all", cap: int | None = None) -> list[Row]:
     """My open tasks counted by process, organisation and directive (for the filters' counts): rows of
-    process_key, org_id, org_short_name, document_id, symbol, tasks, overdue, returned. One query."""
-    ids = _inbox_ids(actor, scope, "due", None)
+    process_key, org_id, org_short_name, document_id, symbol, tasks, overdue, returned. One query.
+
+    With `cap`, at most `cap` + 1 tasks are counted (each scan stops there, soonest due first), so the cost is
+    bounded however full the inbox is; the counts are whole only when they add up to `cap` or fewer."""
+    ids = _inbox_ids(actor, scope, "due", None if cap is None else cap + 1)
     if ids is None:
         return []
+    wanted = select(ids.c.id) if cap is None else select(ids.c.id).distinct().limit(cap + 1)
     late = case((HumanTask.due_at < clock.now(), 1), else_=0)
     stmt = (
         select(
@@ -264,7 +272,7 @@ def inbox_facets(actor: Actor, *, scope: str = "all") -> list[Row]:
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .join(Organisation, Organisation.id == ProcessInstance.org_id)
         .outerjoin(Document, Document.id == ProcessInstance.directive_id)
-        .where(HumanTask.id.in_(select(ids.c.id)), HumanTask.status == "open")
+        .where(HumanTask.id.in_(wanted), HumanTask.status == "open")
         .group_by(
             ProcessInstance.process_key,
             ProcessInstance.org_id,

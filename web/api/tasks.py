@@ -38,16 +38,18 @@ def task_json(t: HumanTask, fields=None, values: dict | None = None) -> dict:
 @token_required
 def tasks():
     """Open tasks I may do, filtered as the inbox page is (q, process, org, document, overdue, returned), a page
-    of `limit` (≤ 200) after the task `after` (keyset: `next` of the page before), with the filter's total."""
+    of `limit` (≤ 200) after the task `after` (keyset: `next` of the page before), with the filter's total
+    (counted apart only when this is not the first and last page)."""
     filters, args = queries.task_filter(request.args), request.args
     limit = min(queries.positive_int(args.get("limit")) or 200, 200)
     scope, sort = args.get("scope", "all"), args.get("sort", "due")
     rows = queries.inbox(g.actor, scope=scope, sort=sort, limit=limit + 1, filters=filters)
     more, rows = len(rows) > limit, rows[:limit]
+    whole = not more and filters.after is None
     return jsonify(
         {
             "tasks": [task_json(t) for t in rows],
-            "total": queries.inbox_total(g.actor, scope=scope, filters=filters),
+            "total": len(rows) if whole else queries.inbox_total(g.actor, scope=scope, filters=filters),
             "next": rows[-1].id if more else None,
         }
     )
