@@ -28,6 +28,7 @@ from web import (
     ops,
     processes,
     reports,
+    stats,
     tt124,
 )
 from web.cli import register_cli
@@ -87,6 +88,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(tt124.bp)
     app.register_blueprint(modeller.bp)
     app.register_blueprint(ops.bp)
+    app.register_blueprint(stats.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # token-authenticated, no cookies
     errors.register(app)
