@@ -75,6 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
             db.session.remove()
         clock.start_at(datetime.fromisoformat(app.config["CLOCK_START"]), since=began)
     app.extensions["cascade"] = create_engine(warm_instances=app.config["WARM_INSTANCES"])
+    app.extensions["cascade"].runtime.holiday_source = _holidays  # due dates skip them (engine/core/runtime.py)
 
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route: ids past 2^31 − 1 are 404
     app.register_blueprint(auth.bp)
@@ -115,6 +116,11 @@ def create_app(config: dict | None = None) -> Flask:
         g.now = clock.now()
 
     return app
+
+
+def _holidays():
+    """The holiday calendar for the engine's due dates (read in the app context of the step that asks)."""
+    return store().holidays()
 
 
 def warm_up(app: Flask) -> None:

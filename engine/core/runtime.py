@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 from uuid import UUID
 
@@ -34,6 +35,8 @@ _ISO_DURATION = re.compile(
     r"(T(?=\d)(\d+(?:\.\d+)?H)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?S)?)?$"
 )
 END_OF_WORKING_DAY = time(17, 0)
+HOLIDAYS_TTL = 600.0  # seconds a process keeps the holiday calendar before asking its source again
+_WHOLE_DAYS = re.compile(r"^P(?:(\d+)W)?(?:(\d+)D)?$")  # P5D, P1W: counted in working days
 MAX_ENGINE_ROUNDS = 200
 
 
@@ -93,6 +96,10 @@ class Runtime:
         self.script_engine = make_script_engine(extra_globals=extra_globals, time_limit=script_time_limit)
         self._specs: dict[tuple[int, int], tuple[Any, dict]] = {}
         self._lock = threading.Lock()
+        # the public holidays (Tết, 30/4, 2/9 …) for due dates; the application plugs in where they are stored
+        self.holiday_source: Callable[[], Iterable[date]] | None = None
+        self._holidays: frozenset[date] = frozenset()
+        self._holidays_until = 0.0
 
     # -- specs ------------------------------------------------------------------------------------------
     def specs(self, definition: DefinitionRecord):
@@ -196,7 +203,14 @@ class Runtime:
         value: Any = expression.strip()
         if not _is_iso_literal(value):
             value = self.script_engine.environment.evaluate(value, dict(task_data))
-        return due_from_value(value, created)
+        return due_from_value(value, created, self.holidays)
+
+    def holidays(self) -> frozenset[date]:
+        """The holiday calendar, read from `holiday_source` at most every HOLIDAYS_TTL seconds."""
+        if self.holiday_source is not None and monotonic() >= self._holidays_until:
+            self._holidays = frozenset(self.holiday_source())
+            self._holidays_until = monotonic() + HOLIDAYS_TTL
+        return self._holidays
 
 
 def waiting_timers(wf: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
@@ -293,7 +307,13 @@ def _is_iso_literal(text: str) -> bool:
         return False
 
 
-def due_from_value(value: Any, created: datetime) -> datetime | None:
+def due_from_value(
+    value: Any, created: datetime, holidays: Callable[[], frozenset[date]] | None = None
+) -> datetime | None:
+    """A due date from a dueDate's value. A duration lands on a working day (weekends and `holidays()` skipped),
+    as the reporting deadlines do: whole days or weeks count working days (P2D from Friday 10:00 is Tuesday
+    10:00; P1W is five); a duration of 24 hours or more (PT24H) moves past days off to the next working day at
+    the same time; shorter ones (PT1H, PT12H: an incident's urgency) stay exact."""
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
@@ -302,12 +322,32 @@ def due_from_value(value: Any, created: datetime) -> datetime | None:
         return datetime.combine(value, END_OF_WORKING_DAY, VN_TZ)
     text = str(value).strip()
     if _ISO_DURATION.match(text):
+        whole = _WHOLE_DAYS.match(text)
+        if whole and any(whole.groups()):
+            days = int(whole.group(1) or 0) * 5 + int(whole.group(2) or 0)
+            return _working_days_after(created.astimezone(VN_TZ), days, holidays)
         duration = TimerEventDefinition.parse_iso_duration(text)
-        return created + TimerEventDefinition.get_timedelta_from_start(duration, created)
+        delta = TimerEventDefinition.get_timedelta_from_start(duration, created)
+        if delta < timedelta(hours=24):
+            return created + delta
+        return _working_days_after((created + delta).astimezone(VN_TZ), 0, holidays)
     if len(text) == 10:
         return datetime.combine(date.fromisoformat(text), END_OF_WORKING_DAY, VN_TZ)
     parsed = datetime.fromisoformat(text)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=VN_TZ)
+
+
+def _working_days_after(start: datetime, days: int, holidays: Callable[[], frozenset[date]] | None) -> datetime:
+    """`start` moved on `days` working days (0: to the first working day from `start`), same time of day."""
+    off = holidays() if holidays is not None else frozenset()
+    current = start
+    for _ in range(min(days, 3660)):  # ten years of working days at most: a due date, not a loop
+        current += timedelta(days=1)
+        while current.weekday() >= 5 or current.date() in off:
+            current += timedelta(days=1)
+    while current.weekday() >= 5 or current.date() in off:
+        current += timedelta(days=1)
+    return current
 
 
 def _timer_due(task) -> datetime | None:

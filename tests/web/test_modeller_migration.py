@@ -144,7 +144,7 @@ def test_preview_lists_who_can_move_and_why_not_then_migrates(app):
         # the migrated instance runs on v2: the principal drafts, and the approval's new deadline (P5D) applies
         complete_task("thcs-suoikhoang.ht", "draft_school_plan", waiting, {"trich_yeu": "KH", "noi_dung": "…"})
         approval = open_task("principal_approval", instance_id=waiting)
-        assert (approval.due_at - approval.created_at).days == 5
+        assert (approval.due_at - approval.created_at).days == 7  # P5D: five working days from Fri 29/07 is Fri 05/08
         # the one left on v1 carries on under v1 (P2D)
         complete_task("mn-hoahong.ht", "principal_approval", past, {"hieu_truong_duyet": "approve"})
         assert db.session.scalars(

@@ -190,8 +190,8 @@ def test_inbox_rows_show_who_holds_each_task_its_due_date_and_lateness(app, brow
             return match.group(0)
 
         page = cttt.get("/").get_data(as_text=True)
-        due = claimed.due_at.astimezone(VN_TZ).strftime("%d/%m/%Y")  # P3D from 29/07/2022: 01/08/2022
-        assert due == "01/08/2022"
+        due = claimed.due_at.astimezone(VN_TZ).strftime("%d/%m/%Y")  # P3D from Fri 29/07/2022: 3 working days
+        assert due == "03/08/2022"
         assert user("pgddt.cttt").full_name in row(page, claimed.id) and due in row(page, claimed.id)
         assert "Chưa nhận" in row(page, free.id) and "Quá hạn" not in page
 
