@@ -131,3 +131,18 @@ def test_principal_sees_the_incident_before_confirming(live_server, sized_page, 
     assert "Hai học sinh lớp 9 xô xát ở cổng trường." in page.locator("section.subject.incident").inner_text()
     assert_header_clean(page)
     shot(page, "confirm-incident")
+
+
+def test_leader_reads_the_statistics(live_server, sized_page, sqlite_app):  # noqa: F811
+    """The office's head opens Thống kê: three tables, a chart each, the Excel link; nothing wider than the screen."""
+    page = sized_page
+    login(page, live_server, "pgddt.truongphong")
+    page.goto(f"{live_server}/stats?year=2022")
+    assert page.locator("h1").inner_text().startswith("Thống kê")
+    assert page.locator("svg.chart").count() >= 2 and page.locator("table.stats").count() >= 2
+    assert page.locator("label[for=year]").is_visible() and page.locator("label[for=quarter]").is_visible()
+    assert_header_clean(page)
+    shot(page, "statistics")
+    with page.expect_download() as download:
+        page.get_by_text("Tải Excel").click()
+    assert download.value.suggested_filename == "thong-ke-2022.xlsx"
