@@ -90,6 +90,14 @@ def test_directive_plan_survives_save_and_restore_after_every_step():
     assert ready("draft_plan").data["y_kien"] == "Sửa lại"
     do("draft_plan", trich_yeu="Dự thảo 2")
     do("approve_plan", quyet_dinh="approve")
+
+    def prepare_issue(w):  # the service task before the clerk: the proposed number and the dates
+        task = w.get_tasks(state=TaskState.STARTED)[0]
+        assert task.task_spec.bpmn_id == "prepare_issue"
+        task.data.update(so_du_kien="811/KH-PGDĐT", ngay_ban_hanh="2022-08-03", ngay_duyet="2022-08-03")
+        task.complete()
+
+    step(prepare_issue)
     do("register_plan", noi_nhan=[{"org_id": 1, "purpose": "thuc_hien"}])
 
     def finish_service(w):
