@@ -37,6 +37,23 @@ def _postgres_available() -> str | None:
         return f"PostgreSQL not available: {exc}"
 
 
+def fresh_postgres(suffix: str) -> str:
+    """An empty PostgreSQL database of its own for a test that runs real processes on it (`<cascade_test>_<suffix>`,
+    dropped and created again); skipped without a server outside CI, failed in CI."""
+    name = f"{PG_URL.rsplit('/', 1)[1]}_{suffix}"
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+        if IN_CI:
+            pytest.fail(f"PostgreSQL not available: {exc}")
+        pytest.skip(f"PostgreSQL not available: {exc}")
+    return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+
 _APPS: dict[str, object] = {}
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import IN_CI, PG_ADMIN_URL, PG_URL, free_port
+from tests.conftest import free_port, fresh_postgres
 from tests.e2e.test_reliability import wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,20 +27,10 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture(scope="module")
 def api_db():
-    name = PG_URL.rsplit("/", 1)[1] + "_walk"
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except Exception as exc:  # noqa: BLE001
-        if IN_CI:
-            pytest.fail(f"PostgreSQL not available: {exc}")
-        pytest.skip(f"PostgreSQL not available: {exc}")
+    url = fresh_postgres("walk")
     env = {
         **os.environ,
-        "CASCADE_DATABASE_URL": PG_URL.rsplit("/", 1)[0] + "/" + name,
+        "CASCADE_DATABASE_URL": url,
         "CASCADE_SECRET_KEY": "api-walk-secret",
         "CASCADE_DEV": "1",  # the demo's people
         "FLASK_APP": "wsgi.py",

@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.core.clock import clock
-from tests.conftest import IN_CI, PG_ADMIN_URL, PG_URL
+from tests.conftest import fresh_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = [sys.executable, "-m", "flask"]
@@ -33,18 +33,7 @@ CLOCK_START = "2022-09-15T16:59:48+07:00"
 def _database(backend: str, tmp_path: Path) -> str:
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'once.db'}"
-    name = PG_URL.rsplit("/", 1)[1] + "_once"
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
-        if IN_CI:
-            pytest.fail(f"PostgreSQL not available: {exc}")
-        pytest.skip(f"PostgreSQL not available: {exc}")
-    return PG_URL.rsplit("/", 1)[0] + "/" + name
+    return fresh_postgres("once")
 
 
 class Workers:

@@ -24,7 +24,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from tests.conftest import IN_CI, PG_ADMIN_URL, PG_URL, free_port
+from tests.conftest import free_port, fresh_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHOOLS = int(os.environ.get("CASCADE_LOAD_TASKS", "12"))
@@ -35,18 +35,7 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture(scope="module")
 def load_db():
-    try:
-        import psycopg
-
-        name = PG_URL.rsplit("/", 1)[1] + "_load"
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except Exception as exc:  # noqa: BLE001
-        if IN_CI:
-            pytest.fail(f"PostgreSQL not available: {exc}")
-        pytest.skip(f"PostgreSQL not available: {exc}")
-    url = PG_URL.rsplit("/", 1)[0] + "/" + name
+    url = fresh_postgres("load")
     env = {
         **os.environ,
         "CASCADE_DATABASE_URL": url,

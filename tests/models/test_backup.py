@@ -7,7 +7,7 @@ import io
 from sqlalchemy import func, select
 
 from models import db
-from tests.conftest import PG_ADMIN_URL, PG_URL, _postgres_available
+from tests.conftest import fresh_postgres
 from tests.support.walk import complete, open_task, org
 from tests.web.test_web import draft_form, start_office_plan
 
@@ -15,14 +15,7 @@ from tests.web.test_web import draft_form, start_office_plan
 def empty_target(backend: str, tmp_path) -> str:
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'restored.db'}"
-    import psycopg
-
-    assert _postgres_available() is None
-    name = PG_URL.rsplit("/", 1)[1] + "_restore"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return PG_URL.rsplit("/", 1)[0] + "/" + name
+    return fresh_postgres("restore")
 
 
 def test_export_and_restore_round_trip(app, browser, tmp_path, request):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI, PG_ADMIN_URL, PG_URL
+from tests.conftest import fresh_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,21 +21,7 @@ def flask(env, *args):
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_upgrade_matches_the_models_and_downgrades(backend, tmp_path):
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'migrated.db'}"
-    else:
-        try:
-            import psycopg
-
-            name = PG_URL.rsplit("/", 1)[1] + "_migrations"
-            with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                conn.execute(f'CREATE DATABASE "{name}"')
-        except Exception as exc:  # noqa: BLE001
-            if IN_CI:
-                pytest.fail(f"PostgreSQL not available: {exc}")
-            pytest.skip(f"PostgreSQL not available: {exc}")
-        url = PG_URL.rsplit("/", 1)[0] + "/" + name
+    url = f"sqlite:///{tmp_path / 'migrated.db'}" if backend == "sqlite" else fresh_postgres("migrations")
     env = {**os.environ, "CASCADE_DATABASE_URL": url, "CASCADE_DEV": "1", "FLASK_APP": "wsgi.py"}
     up = flask(env, "db", "upgrade")
     assert up.returncode == 0, up.stderr[-2000:]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import IN_CI, PG_ADMIN_URL, PG_URL, free_port
+from tests.conftest import free_port, fresh_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 STRONG = "mua thu ha long vang"
@@ -57,18 +57,7 @@ def test_a_fresh_production_server_has_no_people_until_create_admin(tmp_path):
 
 @pytest.fixture
 def pg_url():
-    try:
-        import psycopg
-
-        name = PG_URL.rsplit("/", 1)[1] + "_gunicorn"
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except Exception as exc:  # noqa: BLE001
-        if IN_CI:
-            pytest.fail(f"PostgreSQL not available: {exc}")
-        pytest.skip(f"PostgreSQL not available: {exc}")
-    return PG_URL.rsplit("/", 1)[0] + "/" + name
+    return fresh_postgres("gunicorn")
 
 
 def login(base: str, session: requests.Session, password: str) -> requests.Response:
