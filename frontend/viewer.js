@@ -14,7 +14,7 @@ import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
 import { translateModule } from './i18n/translate.js';
 import vi from './i18n/vi-viewer.js';
 
-const MARKERS = { completed: 'cascade-completed', active: 'cascade-active', waiting: 'cascade-waiting' };
+const MARKERS = { completed: 'cascade-completed', active: 'cascade-active', waiting: 'cascade-waiting', failed: 'cascade-failed' };
 
 function line(label, value) {
   const row = document.createElement('div');

@@ -140,6 +140,14 @@ def test_a_failing_timer_is_retried_then_parked_and_an_administrator_fixes_and_r
             assert timer.parked and timer.attempts == 4
             failure = db.session.scalars(select(OperationFailure).where(OperationFailure.kind == "timer")).one()
             assert (failure.instance_id, failure.element_id, failure.status) == (failing, "compute", "open")
+            admin = browser("admin")
+            assert "Lỗi vận hành" in admin.get("/").get_data(as_text=True)  # the count in the header
+            page = admin.get(f"/instances/{failing}").get_data(as_text=True)
+            assert 'id="instance-failures"' in page and "ZeroDivisionError" in page
+            assert admin.get(f"/instances/{failing}/diagram.json").get_json()["elements"]["compute"] == "failed"
+            assert 'id="instance-failures"' not in browser("pgddt.cttt").get(f"/instances/{failing}").get_data(
+                as_text=True
+            )
             assert failure.process_key == "probe_timer" and failure.version == 1
             clock.freeze(START + timedelta(hours=5))
             assert cascade().fire_due_timers(store()) == 0  # parked: no worker retries it on its own
@@ -150,7 +158,6 @@ def test_a_failing_timer_is_retried_then_parked_and_an_administrator_fixes_and_r
             assert moved.migrated == [failing], moved
             db.session.expire_all()
             assert db.session.get(ProcessInstance, failing).status == "completed"
-            admin = browser("admin")
             listing = admin.get("/ops/failures").get_data(as_text=True)
             assert f'id="failure-{failure.id}"' in listing and "ZeroDivisionError" in listing
             token = admin.csrf("/ops/failures")

@@ -16,6 +16,7 @@ from web.locale import lang
 from web.modeller import reads
 from web.modeller.blueprint import bp
 from web.modeller.files import B, for_modeller
+from web.ops.reads import open_failure_elements
 
 
 def _visible_instance(instance_id: int) -> ProcessInstance:
@@ -73,4 +74,6 @@ def instance_diagram_state(instance_id: int):
     root = parse_xml(row.definition.xml)
     ids = {e.get("id") for e in root.iter() if isinstance(e.tag, str) and e.get("id")}
     states = element_states(store().load_state(instance_id), ids)
+    for element_id in open_failure_elements(instance_id) & ids:  # a step that could not run (Lỗi vận hành)
+        states[element_id] = "failed"
     return jsonify({"elements": states, "tasks": _task_infos(instance_id, root), "labels": _labels(), "lang": lang()})

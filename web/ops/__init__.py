@@ -36,6 +36,12 @@ def _failure(failure_id: int) -> OperationFailure:
     return failure
 
 
+@bp.app_context_processor
+def header_counts() -> dict:
+    """The administrator's header shows how many failures wait (counted only when the template asks)."""
+    return {"open_failure_count": open_failure_count}
+
+
 @bp.get("/ops/failures")
 @admin_required
 def failures():

@@ -11,6 +11,7 @@ from engine.core.cascade import home_org, manually_startable, org_kinds
 from web import queries
 from web.deps import cascade, current_actor, store
 from web.inbox import deliver_pending
+from web.ops.reads import open_failures_of
 
 bp = Blueprint("processes", __name__, template_folder="templates")
 
@@ -52,6 +53,7 @@ def instance(instance_id: int):
     return render_template(
         "processes/instance.html",
         instance=row,
+        failures=open_failures_of(row.id) if current_actor().is_admin else [],
         directive=queries.document(row.directive_id) if row.directive_id else None,
         issued=queries.issued_by_instance(row.id),
         tasks=queries.instance_tasks(row.id),
