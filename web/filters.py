@@ -107,6 +107,12 @@ STATUSES = {
     "refuse": ("Không đồng ý", "Refused"),
     "confirm": ("Xác nhận", "Confirmed"),
 }
+INCIDENT_STATUSES = {
+    "open": ("Mới báo cáo", "Newly raised"),
+    "acknowledged": ("Đã tiếp nhận", "Acknowledged"),
+    "closed": ("Đã kết thúc", "Closed"),
+    "false_alarm": ("Báo nhầm", "False alarm"),
+}
 
 
 DECISION_KEYS = ("quyet_dinh", "hieu_truong_duyet", "ket_qua_xem_xet", "gia_han", "xac_nhan", "ket_thuc")
@@ -173,6 +179,12 @@ def status_label(code) -> str:
     return en if lang() == "en" else vi
 
 
+def incident_status_label(code) -> str:
+    """An incident's status ("open" is a case just raised, not an open task)."""
+    vi, en = INCIDENT_STATUSES.get(code) or STATUSES.get(code, (code, code))
+    return en if lang() == "en" else vi
+
+
 def number(value, digits: int = 0) -> str:
     """1.250 and 1,7 in Vietnamese (1,250 and 1.7 in English); what is not a number is shown as it is."""
     if value is None or value == "":
@@ -213,6 +225,7 @@ def register_filters(app) -> None:
         bi=bilingual,
         action=action_label,
         status=status_label,
+        incident_status=incident_status_label,
         event_text=event_text,
         event_comment=event_comment,
         event_decision=event_decision,

@@ -79,7 +79,9 @@ def add_working_days(day: date, count: int, holidays: Iterable[date] = ()) -> da
 def compile_reports(reports: list[dict], numeric_fields: list[str]) -> dict:
     """Sum every numeric indicator over accepted school reports, with breakdowns per level and ward.
 
-    Each report: {"school_id", "school", "level", "ward", "values": {...}, "status", "on_time"}.
+    Each report: {"school_id", "school", "level", "ward", "values": {...}, "status", "on_time", "incidents"}, where
+    `incidents` is how many incidents the school raised in the period (not the sum of its section D figures, which
+    count students and cases alike).
     """
     totals = {f: 0 for f in numeric_fields}
     by_level: dict[str, dict[str, int]] = {}
@@ -96,7 +98,7 @@ def compile_reports(reports: list[dict], numeric_fields: list[str]) -> dict:
             totals[f] += v
             level[f] += v
             ward[f] += v
-        incidents = sum(int(values.get(f) or 0) for f in numeric_fields if f.startswith("d_"))
+        incidents = int(report.get("incidents") or 0)
         if incidents:
             with_incidents.append({"school": report["school"], "incidents": incidents})
     on_time = [r["school"] for r in reports if r["status"] == "accepted" and r["on_time"]]

@@ -4,7 +4,7 @@ incidents, track each submission, chase, extensions, and compile the accepted re
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import TYPE_CHECKING
 
 from engine.core.clock import clock
@@ -146,6 +146,7 @@ def compile_period_reports(engine, store: Store, instance: InstanceRecord, call:
     period = store.period(period_of(call))
     fields = [f for f in report_fields(engine, store) if f.type == "long"]
     orgs = {o.id: o for o in store.orgs()}
+    span = (at_hour(period.start, time(0)), at_hour(period.end + timedelta(days=1), time(0)))
     reports = []
     for s in store.submissions(period.id):
         school = orgs[s.school_id]
@@ -158,6 +159,7 @@ def compile_period_reports(engine, store: Store, instance: InstanceRecord, call:
                 "values": s.values,
                 "status": s.status,
                 "on_time": bool(s.on_time),
+                "incidents": sum(store.incident_counts(s.school_id, *span).values()) if s.status == "accepted" else 0,
             }
         )
     figures = compile_reports(reports, [f.id for f in fields])
@@ -166,7 +168,7 @@ def compile_period_reports(engine, store: Store, instance: InstanceRecord, call:
         f"Kỳ báo cáo: {period.label} ({period.start:%d/%m/%Y} – {period.end:%d/%m/%Y}).",
         f"Số trường phải báo cáo: {figures['expected']}; đúng hạn: {len(figures['on_time'])}; "
         f"chậm: {len(figures['late'])}; chưa nộp: {len(figures['missing'])} "
-        f"(tỷ lệ đúng hạn {figures['on_time_rate']}%).",
+        f"(tỷ lệ đúng hạn {str(figures['on_time_rate']).replace('.', ',')}%).",
         "",
     ]
     lines += [f"- {f.label.split(' | ')[0]}: {figures['totals'][f.id]}" for f in fields]
