@@ -3,16 +3,21 @@ Writes go through models/commands (users, orgs, imports), each one commit, each 
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import io
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from models.commands import imports as import_commands
 from models.commands import orgs, users
 from models.commands.changes import InputError
+from models.commands.imports import COLUMNS, ImportRefusedError
 from models.commands.orgs import KINDS, SCHOOL_LEVELS
 from models.roles import ROLES
-from web.admin import reads
+from web.admin import imports, reads
 from web.admin.forms import org_fields, org_values, user_fields, user_values
+from web.admin.sheets import XLSX_TYPE, template_xlsx
 from web.auth.messages import field_errors
 from web.deps import current_actor
 
@@ -152,3 +157,55 @@ def org_close(org_id: int):
 @bp.route("/changes")
 def changes():
     return render_template("admin/changes.html", events=reads.changes())
+
+
+def _import_page(error=None, kind="schools", status=200):
+    return render_template("admin/import.html", error=error, kind=kind, columns=COLUMNS), status
+
+
+def _preview(kind, lines, source, status=200):
+    token = None if any(line.errors for line in lines) else imports.sign(kind, lines, source, current_user.id)
+    page = render_template(
+        "admin/import_preview.html",
+        kind=kind,
+        lines=lines,
+        source=source,
+        token=token,
+        columns=COLUMNS[kind],
+        messages={line.number: imports.line_messages(line) for line in lines if line.errors},
+    )
+    return page, status
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_file():
+    if request.method == "GET":
+        return _import_page(kind=request.args.get("kind", "schools"))
+    kind = request.form.get("kind", "")
+    try:
+        lines, source = imports.read_upload(kind, request.files.get("file"))
+    except imports.ImportFileError as exc:
+        return _import_page(exc.message, kind, 422)
+    import_commands.check_lines(current_actor(), kind, lines)
+    return _preview(kind, lines, source, 422 if any(line.errors for line in lines) else 200)
+
+
+@bp.route("/import/confirm", methods=["POST"])
+def import_confirm():
+    try:
+        kind, lines, source = imports.unsign(request.form.get("token", ""), current_user.id)
+    except imports.ImportFileError as exc:
+        return _import_page(exc.message, status=422)
+    try:
+        handed = import_commands.apply_import(current_actor(), kind, lines, source)
+    except ImportRefusedError as exc:
+        return _preview(kind, exc.lines, source, 409)
+    return render_template("admin/import_done.html", kind=kind, count=len(lines), handed=handed)
+
+
+@bp.route("/import/template/<kind>.xlsx")
+def import_template(kind: str):
+    if kind not in COLUMNS:
+        abort(404)
+    data = template_xlsx(tuple(name for name, _key in COLUMNS[kind]), imports.EXAMPLES[kind])
+    return send_file(io.BytesIO(data), mimetype=XLSX_TYPE, as_attachment=True, download_name=f"mau-{kind}.xlsx")
