@@ -2,7 +2,7 @@
 // elements the engine has completed, is working on (active) or waits in (timers, messages) marked, and
 // the active tasks' assignee and deadline shown on hover. Data comes from the JSON endpoint named in
 // #instance-diagram's data- attributes (no inline scripts under the CSP); data-lang gives the language of
-// bpmn-js's own words (the drill-down button's title).
+// bpmn-js's own words (the drill-down button's title) and which half of a "Vietnamese | English" label is drawn.
 
 import 'bpmn-js/dist/assets/diagram-js.css';
 import 'bpmn-js/dist/assets/bpmn-js.css';
@@ -15,6 +15,36 @@ import { translateModule } from './i18n/translate.js';
 import vi from './i18n/vi-viewer.js';
 
 const MARKERS = { completed: 'cascade-completed', active: 'cascade-active', waiting: 'cascade-waiting', failed: 'cascade-failed' };
+
+const LABEL_FONT = { fontSize: 11, lineHeight: 1.15 };
+
+/** The user's half of a "Vietnamese | English" label ("Soạn dự thảo | Draft" → "Soạn dự thảo" in Vietnamese). */
+export function labelFor(text, lang) {
+  const at = (text || '').indexOf(' | ');
+  if (at < 0) {
+    return text;
+  }
+  return (lang === 'en' ? text.slice(at + 3) : text.slice(0, at)).trim();
+}
+
+/** The diagram's XML with every name (and text annotation) in the user's language, before bpmn-js draws it: the
+ * shapes then wrap one language's words inside themselves instead of overflowing with both. */
+function inLanguage(xml, lang) {
+  const doc = new DOMParser().parseFromString(xml, 'application/xml');
+  if (doc.getElementsByTagName('parsererror').length) {
+    return xml;  // let bpmn-js report what is wrong with it
+  }
+  for (const el of doc.getElementsByTagName('*')) {
+    const name = el.getAttribute('name');
+    if (name && name.includes(' | ')) {
+      el.setAttribute('name', labelFor(name, lang));
+    }
+    if (el.localName === 'text' && el.textContent.includes(' | ')) {
+      el.textContent = labelFor(el.textContent, lang);
+    }
+  }
+  return new XMLSerializer().serializeToString(doc);
+}
 
 function line(label, value) {
   const row = document.createElement('div');
@@ -30,6 +60,7 @@ async function start(root) {
   const translate = translateModule(lang, { vi });
   const viewer = new NavigatedViewer({
     container: root.querySelector('.diagram-canvas') || root,
+    textRenderer: { defaultStyle: LABEL_FONT, externalStyle: LABEL_FONT },
     additionalModules: translate ? [translate] : []
   });
   window.cascadeViewer = viewer;
@@ -38,7 +69,7 @@ async function start(root) {
     fetch(root.dataset.stateUrl, { credentials: 'same-origin' }).then(r => r.json())
   ]);
   try {
-    await viewer.importXML(xml);
+    await viewer.importXML(inLanguage(xml, lang));
   } catch (err) {
     root.dataset.ready = 'error';
     const text = lang === 'en' ? 'Cannot draw the diagram' : 'Không vẽ được sơ đồ';
