@@ -151,3 +151,14 @@ def test_templates_download_with_the_vietnamese_headers_and_only_admins_import(a
         assert [c.value for c in sheet[1]] == ["Mã trường", "Tên trường", "Tên ngắn", "Cấp học", "Phường/xã",
                                                "Đơn vị quản lý"]  # fmt: skip
         assert browser("pgddt.cttt").get("/admin/import").status_code == 403
+
+
+def test_the_administration_profile_and_login_pages_read_in_english(app, browser):
+    with app.app_context():
+        admin = browser("admin")
+        page = admin.get("/admin/import?lang=en").get_data(as_text=True)
+        assert "Import schools or people from a file" in page and "Download the template" in page
+        assert "Search by name or username" in admin.get("/admin/users").get_data(as_text=True)
+        assert "API access tokens" in admin.get("/profile").get_data(as_text=True)
+        bad = upload(admin, b"%PDF-1.7", "a.pdf")
+        assert "The file is not an .xlsx or .csv spreadsheet." in bad.get_data(as_text=True)
