@@ -128,15 +128,17 @@ def test_admin_redraws_school_plan_and_deploys_in_the_browser(live_server, page,
         ).one()
         assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "definition.deploy")).first()
         after = start_school_plan(SCHOOL_B)
-        # the new instance follows v2: the principal drafts, due five days after the task was given
+        # the new instance follows v2: the principal drafts, due five working days after the task was given
+        # (Wednesday 03/08/2022 → Wednesday 10/08: the weekend is skipped)
         assert db.session.get(ProcessInstance, after).definition_id == v2.id
         new_task = open_task("draft_school_plan", instance_id=after)
         assert [c.role for c in new_task.candidates] == ["principal"]
-        assert (new_task.due_at - new_task.created_at).days == 5
-        # the one started before carries on under v1: staff drafts (seven days), then the principal approves
+        assert (new_task.due_at - new_task.created_at).days == 7
+        # the one started before carries on under v1: staff drafts (seven working days: Friday 12/08), then the
+        # principal approves
         old_task = open_task("draft_school_plan", instance_id=before)
         assert [c.role for c in old_task.candidates] == ["staff"]
-        assert (old_task.due_at - old_task.created_at).days == 7
+        assert (old_task.due_at - old_task.created_at).days == 9
         complete_task("thcs-suoikhoang.gv", "draft_school_plan", before, {"trich_yeu": "KH", "noi_dung": "…"})
         assert db.session.get(ProcessInstance, before).definition_id == v1
         assert open_task("principal_approval", instance_id=before)
