@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -17,6 +18,40 @@ from models.store.statements import _CLAIM_MESSAGES, _INSERT_MESSAGE, _MESSAGE_D
 from models.workflow import Message, Timer
 
 EMAIL_LEASE = timedelta(minutes=10)  # a claimed e-mail is not claimed again before this, unless marked sent/failed
+BURST = timedelta(minutes=10)  # notifications of one kind to one person this close together are one notification
+GROUPED = re.compile(r"^(\d+) (trường|đơn vị): ")
+
+
+def _subject(body: str) -> str:
+    """Whom a notification is about: bodies that name an organisation start with it ("Trường X — …")."""
+    return body.split(" — ", 1)[0].strip()
+
+
+def _kind(title: str, body: str, url: str | None) -> tuple[str, str]:
+    """What a notification says with its organisation taken out, and the area it links to: equal for the 19
+    notifications one action sends about 19 schools ("TT 124 — chưa đăng ký phấn đấu năm 2023", "/tt124")."""
+    grouped = GROUPED.match(title)
+    headline = title[grouped.end() :] if grouped else title
+    subject = _subject(body)
+    if not grouped and subject and subject in title:
+        headline = re.sub(r"\s+", " ", title.replace(subject, " ")).strip(" :")
+    return headline, "/" + (url or "").lstrip("/").split("/", 1)[0]
+
+
+def _groupable(title: str, body: str, url: str | None) -> bool:
+    """Only notifications about an organisation (named first in the body, or the whole body and in the title)
+    group; each incident and each task sent back to someone stays its own notification."""
+    about = " — " in body or (bool(body) and body in title)
+    return about and not (url or "").startswith(("/incidents/", "/tasks/"))
+
+
+def _group_title(lines: list[str], headline: str) -> str:
+    schools = all(_subject(line).lower().startswith("trường") for line in lines)
+    return f"{len(lines)} {'trường' if schools else 'đơn vị'}: {headline}"[:300]
+
+
+def _digest(title: str, lines: list[str], url: str | None) -> str:
+    return "\n".join([title, "", *(f"- {line}" for line in lines), "", url or ""]).strip()
 
 
 class MessageAlreadyDelivered(EngineError):
@@ -127,13 +162,61 @@ class OutboxStore(StoreBase):
             m.status = "failed"
 
     def notify(self, user_ids: list[int], title: str, body: str, url: str | None, at: datetime) -> None:
+        """In-app notifications and e-mails. A burst (one action telling one person about many schools: a Circular
+        124 year, a reporting period) becomes one notification per person, "19 trường: …", listing the schools,
+        and one digest e-mail while that e-mail is still waiting to be sent."""
+        kind = _kind(title, body, url) if _groupable(title, body, url) else None
         for user in self.session.scalars(select(User).where(User.id.in_(set(user_ids)))):
-            self.session.add(Notification(user_id=user.id, title=title[:300], body=body, url=url, created_at=at))
-            if user.email:
-                text = f"{body}\n\n{url or ''}".strip()
-                self.session.add(
-                    EmailMessage(to_addr=user.email, subject=title[:300], body=text, created_at=at, next_attempt_at=at)
-                )
+            group = self._burst(user.id, kind, at) if kind else None
+            if group is None:
+                self.session.add(Notification(user_id=user.id, title=title[:300], body=body, url=url, created_at=at))
+                self._email(user, title, f"{body}\n\n{url or ''}".strip(), at)
+            else:
+                self._join(group, user, kind[0], body, url, at)
+
+    def _burst(self, user_id: int, kind: tuple[str, str], at: datetime) -> Notification | None:
+        """The person's unread notification of this kind from the last few minutes, if any."""
+        stmt = (
+            select(Notification)
+            .where(
+                Notification.user_id == user_id, Notification.read_at.is_(None), Notification.created_at >= at - BURST
+            )
+            .order_by(Notification.id.desc())
+            .limit(50)
+        )
+        return next((n for n in self.session.scalars(stmt) if _kind(n.title, n.body, n.url) == kind), None)
+
+    def _join(self, group: Notification, user: User, headline: str, body: str, url: str | None, at: datetime) -> None:
+        before = group.title
+        lines = [*group.body.splitlines(), body]
+        if group.url != url:
+            group.url = _kind(before, group.body, group.url)[1]  # the area's page: /tt124, /reports
+        group.title, group.body, group.created_at = _group_title(lines, headline), "\n".join(lines), at
+        if not user.email:
+            return
+        waiting = self.session.scalars(
+            self._for_update(
+                select(EmailMessage).where(
+                    EmailMessage.to_addr == user.email,
+                    EmailMessage.subject == before[:300],
+                    EmailMessage.status == "pending",
+                    EmailMessage.attempts == 0,
+                    EmailMessage.next_attempt_at <= at,  # not leased to a sender
+                    EmailMessage.created_at >= at - BURST,
+                ),
+                skip_locked=True,
+            ).limit(1)
+        ).first()
+        if waiting is None:  # already on its way: this one goes alone
+            self._email(user, group.title, _digest(group.title, [body], url), at)
+        else:
+            waiting.subject, waiting.body = group.title, _digest(group.title, lines, group.url)
+
+    def _email(self, user: User, subject: str, text: str, at: datetime) -> None:
+        if user.email:
+            self.session.add(
+                EmailMessage(to_addr=user.email, subject=subject[:300], body=text, created_at=at, next_attempt_at=at)
+            )
 
     def claim_pending_emails(self, now: datetime, limit: int) -> list[EmailRecord]:
         """Due e-mails, leased to the caller (their next attempt moved past the lease) once it commits: sending

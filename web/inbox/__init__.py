@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from engine.core.access import can_act_on_task
 from engine.core.errors import FormValidationError
@@ -15,6 +15,7 @@ from web.deps import cascade, current_actor, store
 from web.errors import form_errors
 from web.forms import parse_submission, recipient_choices
 from web.inbox.listing import listing
+from web.inbox.returned import tell_drafter
 from web.inbox.subject import subject_for
 
 bp = Blueprint("inbox", __name__, template_folder="templates")
@@ -50,6 +51,7 @@ def complete(task_id: int):
         errors = form_errors(exc)
         flash(_("Biểu mẫu có lỗi, vui lòng kiểm tra các trường được đánh dấu."), "error")
         return _task_page(task_id, submitted, errors)
+    tell_drafter(task_id, current_user.id, g.now)  # after the commit: the completion is not slowed
     deliver_pending()
     flash(_("Đã hoàn thành nhiệm vụ."), "success")
     return redirect(url_for("inbox.index")), 303

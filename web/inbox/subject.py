@@ -49,19 +49,19 @@ class Subject:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _is_draft(data: dict) -> bool:
+def is_draft(data: dict) -> bool:
     return decision_of(data) is None and any(k in data for k in DRAFT_KEYS)
 
 
 def rounds(events: list[AuditEvent]) -> list[Round]:
     """The draft's rounds from the instance's completions (given newest first), newest first."""
     out: list[Round] = []
-    drafts = [e for e in events if _is_draft((e.detail or {}).get("data", {}))]
+    drafts = [e for e in events if is_draft((e.detail or {}).get("data", {}))]
     for e in events:
         data = (e.detail or {}).get("data", {})
-        is_draft = e in drafts
+        drafted = e in drafts
         changed = []
-        if is_draft:
+        if drafted:
             older = drafts[drafts.index(e) + 1] if drafts.index(e) + 1 < len(drafts) else None
             if older is not None:
                 before = older.detail.get("data", {})
@@ -71,7 +71,7 @@ def rounds(events: list[AuditEvent]) -> list[Round]:
                 at=e.at,
                 who=e.user.full_name if e.user else "",
                 step=(e.detail or {}).get("name", ""),
-                decision=None if is_draft else decision_of(data),
+                decision=None if drafted else decision_of(data),
                 comment=comment_of(data),
                 summary=data.get("trich_yeu", "") if isinstance(data.get("trich_yeu"), str) else "",
                 changed=changed,
