@@ -10,6 +10,7 @@ from typing import Any
 from SpiffWorkflow.exceptions import WorkflowException
 
 from engine.core.access import can_act_on_task, can_see_task, can_start
+from engine.core.calls import resolver, settled
 from engine.core.clock import clock
 from engine.core.delivery import Delivery, org_kinds
 from engine.core.errors import (
@@ -26,6 +27,7 @@ from engine.core.orgs import org_list, resolve_scope
 from engine.core.ports import Actor, DefinitionRecord, HumanTaskRecord, InstanceRecord, NewHumanTask, NewMessage, Store
 from engine.core.registry import Feature, Registry
 from engine.core.runtime import SERIALIZER_VERSION, LiveInstance, Runtime, ServiceCall, StepResult
+from engine.core.timer_starts import Schedules, fire_timer_start
 from engine.core.validation import checked_definition
 from engine.core.warm import WarmInstances, new_stamp
 
@@ -40,6 +42,7 @@ class Cascade(Delivery):
         self.runtime = runtime or Runtime()
         self.warm = WarmInstances(warm_instances)
         self.registry = Registry()
+        self.timer_schedules = Schedules()  # timer start events per definition version (engine.core.delivery)
 
     def register(self, *features: Feature) -> Cascade:
         for feature in features:
@@ -64,8 +67,9 @@ class Cascade(Delivery):
         With `known_messages` (names other deployed processes catch) every message thrown needs a catcher.
         With `kept` (a list to fill), a process whose latest version came from elsewhere (an administrator's
         modeller or upload) is left as it is and its latest version added to `kept`: seeding never overrides."""
+        deployed = lambda pid: store.latest_definition(pid) is not None  # noqa: E731 - calls to other files
         parsed, _warnings = checked_definition(
-            xml, filename=source, known_roles=known_roles, known_messages=known_messages
+            xml, filename=source, known_roles=known_roles, known_messages=known_messages, deployed=deployed
         )
         digest = hashlib.sha256(parsed.xml).hexdigest()
         out = []
@@ -138,9 +142,11 @@ class Cascade(Delivery):
         sender_org_id: int | None,
         parent_instance_id: int | None,
         subject: str | None = None,
+        timer_start: str | None = None,
     ) -> int:
-        """A new instance of `definition` at `org_id`, started by `message` (or by hand) and run to its first wait
-        state. `subject` is its business key with the process and organisation (one instance per key)."""
+        """A new instance of `definition` at `org_id`, started by `message`, by its timer start event `timer_start`
+        or by hand, and run to its first wait state. `subject` is its business key with the process and
+        organisation (one instance per key)."""
         record = store.create_instance(
             definition,
             org_id,
@@ -152,11 +158,13 @@ class Cascade(Delivery):
             serializer_version=SERIALIZER_VERSION,
             subject=subject,
         )
-        live = self.runtime.new(definition)
+        live = self.runtime.new(definition, resolver(store))
         if message:
             self.runtime.start_with_message(live, message, payload)
         else:
             live.workflow.get_tasks()[0].data.update(payload)
+            if timer_start:
+                fire_timer_start(live.workflow, timer_start)
         self.advance_and_save(store, record, live)
         return record.id
 
@@ -270,9 +278,10 @@ class Cascade(Delivery):
         stored state (engine.core.warm); otherwise rebuilt from the stored rows."""
         if locked:
             live = self.warm.take(instance.id, instance.state_stamp, instance.definition_id)
-            if live is not None:
+            if live is not None and settled(live):
                 return live
-        return self.runtime.load(store.definition(instance.definition_id), store.load_state(instance.id))
+        definition = store.definition(instance.definition_id)
+        return self.runtime.load(definition, store.load_state(instance.id), resolver(store))
 
     def advance_and_save(self, store: Store, instance: InstanceRecord, live: LiveInstance) -> StepResult:
         try:

@@ -8,7 +8,7 @@ each piece of work is claimed (see the store's claim methods), so it is done onc
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from SpiffWorkflow.exceptions import WorkflowException
 
@@ -17,6 +17,7 @@ from engine.core.errors import EngineError
 from engine.core.failures import step_failure
 from engine.core.ports import Actor, DefinitionRecord, MessageRecord, Store
 from engine.core.registry import DeliveryMemo
+from engine.core.timer_starts import Schedules, TimerStart
 
 log = logging.getLogger(__name__)
 
@@ -166,8 +167,9 @@ class Delivery:
 
     # ---------------------------------------------------------------------------------- timers ---------
     def fire_due_timers(self, store: Store, limit: int = 100) -> int:
-        """Fire every timer due now; each instance in its own transaction. Returns instances advanced."""
-        fired = 0
+        """Start the processes whose timer start event is due, then fire every timer due now; each instance in
+        its own transaction. Returns instances started or advanced."""
+        fired = self.start_due_processes(store)
         for instance_id in store.due_timer_instances(clock.now(), limit):
             try:
                 fired += self._fire(store, instance_id)
@@ -175,6 +177,62 @@ class Delivery:
                 store.rollback()
                 self._timer_failed(store, instance_id, exc)
         return fired
+
+    def start_due_processes(self, store: Store) -> int:
+        """Start each deployed process whose timer start event is due, at every organisation of the event's
+        `orgKinds`, once per due time (business key `timer:<event id>:<due>`; with several workers the database
+        keeps one). Each round reads the latest versions' ids (no XML) and compares due times; schedules are
+        parsed once per version (engine.core.timer_starts). Returns how many instances were started."""
+        schedules: Schedules = self.timer_schedules  # type: ignore[attr-defined]
+        now, started = clock.now(), 0
+        for definition_id, sha256, deployed_at in store.latest_definition_heads():
+            for timer in schedules.of(definition_id, sha256, store.definition):
+                due = timer.latest_due(now)
+                key = (definition_id, timer.event_id)
+                if due is None or due < deployed_at or schedules.handled.get(key) == due:
+                    continue  # not yet; due before this version was deployed (no start for the past); done
+                count, complete = self._start_on_timer(store, store.definition(definition_id), timer, due)
+                started += count
+                if complete:  # else tried again next round
+                    schedules.handled[key] = due
+        store.commit()  # ends the read transaction
+        return started
+
+    def _start_on_timer(
+        self, store: Store, definition: DefinitionRecord, timer: TimerStart, due: datetime
+    ) -> tuple[int, bool]:
+        """One instance per organisation of the timer's kinds, each in its own transaction: (started, all done)."""
+        subject, started, complete = f"timer:{timer.event_id}:{due.isoformat()}", 0, True
+        for org in [o for o in store.orgs() if o.kind in timer.org_kinds]:
+            if store.instance_by_subject(definition.process_key, org.id, subject) is not None:
+                continue  # started by another worker, or before a restart
+            try:
+                instance_id = self.start_instance(
+                    store,
+                    definition,
+                    org.id,
+                    None,
+                    {"directive_id": None, "sender_org_id": None, "timer_due": due.isoformat()},
+                    started_by=None,
+                    title=definition.name.split(" | ")[0],
+                    directive_id=None,
+                    sender_org_id=None,
+                    parent_instance_id=None,
+                    subject=subject,
+                    timer_start=timer.event_id,
+                )
+                detail = {"process": definition.process_key, "version": definition.version, "subject": subject}
+                at = clock.now()
+                store.audit(Actor.system(), "instance.timer_start", instance_id=instance_id, detail=detail, at=at)
+                store.commit()
+                started += 1
+            except Exception as exc:  # another worker's start won the business key, or the start failed
+                store.rollback()
+                if store.instance_by_subject(definition.process_key, org.id, subject) is None:
+                    complete = False
+                    log.warning("timer start %s at org %s failed: %s", subject, org.id, step_failure(exc))
+                store.commit()
+        return started, complete
 
     def _fire(self, store: Store, instance_id: int) -> int:
         instance = store.lock_instance(instance_id)

@@ -135,6 +135,7 @@ class Definition:
     process_properties: dict[str, dict[str, str]] = field(default_factory=dict)
     filename: str = "upload.bpmn"
     root: Any = None  # the lxml root element the specs were parsed from
+    external_calls: dict[str, str] = field(default_factory=dict)  # call activity id -> process of another file
 
 
 def _message_names(event_definition: Any) -> list[str]:
@@ -145,8 +146,10 @@ def _message_names(event_definition: Any) -> list[str]:
     return []
 
 
-def _subprocess_specs(parser: CascadeParser, pid: str) -> dict[str, Any]:
-    """Every sub-process/called process spec reachable from `pid`; a missing called process is a Problem."""
+def _subprocess_specs(parser: CascadeParser, pid: str, external: dict[str, str] | None) -> dict[str, Any]:
+    """Every sub-process/called process spec of this file reachable from `pid`; a call to a process of another
+    file is added to `external` (element id -> process id: deploy checks that process is deployed), or is a
+    Problem when `external` is None."""
     found: dict[str, Any] = {}
     stack = [(parser.get_spec(pid), pid)]
     while stack:
@@ -157,11 +160,14 @@ def _subprocess_specs(parser: CascadeParser, pid: str) -> dict[str, Any]:
             sub = parser.get_spec(task_spec.spec, required=False)
             if sub is None:
                 element = getattr(task_spec, "bpmn_id", None) or task_spec.name
-                message = (
-                    f"calls process '{task_spec.spec}', which is not in this file "
-                    "(call activities must call a process of the same file)"
-                )
-                raise DefinitionError(message, [Problem(element, message)])
+                if external is None:
+                    message = (
+                        f"calls process '{task_spec.spec}', which is not in this file "
+                        "(call activities must call a process of the same file)"
+                    )
+                    raise DefinitionError(message, [Problem(element, message)])
+                external[element] = task_spec.spec
+                continue
             found[task_spec.spec] = sub
             stack.append((sub, task_spec.spec))
     return found
@@ -186,9 +192,10 @@ def _parser_problem(exc: Exception) -> Problem:
 
 
 def load_definition(
-    data: bytes | str, *, filename: str = "upload.bpmn", max_bytes: int = DEFAULT_MAX_BYTES
+    data: bytes | str, *, filename: str = "upload.bpmn", max_bytes: int = DEFAULT_MAX_BYTES, calls_out: bool = False
 ) -> Definition:
-    """Parse an uploaded file safely and build every executable process's specs.
+    """Parse an uploaded file safely and build every executable process's specs. With `calls_out`, a call
+    activity may call a process of another file (listed in `external_calls`; engine.core.calls runs it).
 
     Raises DefinitionError (with Problems naming the element when known) when the file is unsafe,
     malformed, or cannot be parsed into runnable specs.
@@ -207,9 +214,10 @@ def load_definition(
         starts: dict[str, list[str]] = {}
         start_props: dict[str, dict[str, str]] = {}
         process_props: dict[str, dict[str, str]] = {}
+        external: dict[str, str] | None = {} if calls_out else None
         for pid in process_ids:
             spec = parser.get_spec(pid)
-            specs[pid] = (spec, _subprocess_specs(parser, pid))
+            specs[pid] = (spec, _subprocess_specs(parser, pid, external))
             process = parser.get_process_parser(pid).node
             names[pid] = process.get("name") or pid
             starts[pid] = [n for s in spec.bpmn_start_events for n in _message_names(s.event_definition)]
@@ -236,6 +244,7 @@ def load_definition(
         process_properties=process_props,
         filename=filename,
         root=root,
+        external_calls=external or {},
     )
 
 

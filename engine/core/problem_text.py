@@ -144,8 +144,38 @@ _CATALOGUE: list[tuple[str, str]] = [
     (r"(?P<w>dueDate|followUpDate) does not compile: (?P<a>.*)", "{w} không hợp lệ: {a}"),
     # engine.core.parser and SpiffWorkflow's parser
     (
-        r"calls process '(?P<a>[^']*)', which is not in this file.*",
+        r"calls process '(?P<a>[^']*)', which is not in this file \(.*",
         "Gọi quy trình '{a}' không có trong tệp này (hoạt động gọi phải gọi một quy trình trong cùng tệp).",
+    ),
+    (
+        r"calls process '(?P<a>[^']*)', which is not in this file nor deployed",
+        "Gọi quy trình '{a}' không có trong tệp này và chưa được triển khai.",
+    ),
+    # engine.core.timer_starts
+    (r"timer start event has no timeDate or timeCycle", "Sự kiện bắt đầu hẹn giờ thiếu timeDate hoặc timeCycle."),
+    (
+        r"timer start event needs the property orgKinds.*",
+        "Sự kiện bắt đầu hẹn giờ cần thuộc tính orgKinds (loại đơn vị nơi quy trình được khởi động).",
+    ),
+    (
+        r"timer start event (?P<w>\w+) '(?P<a>[^']*)' is not an ISO-8601 date or repeating interval.*",
+        "Sự kiện bắt đầu hẹn giờ {w} '{a}' phải là thời điểm ISO-8601 hoặc chu kỳ R/<bắt đầu>/<khoảng thời gian>.",
+    ),
+    (
+        r"timer start event (?P<w>\w+) '(?P<a>[^']*)' is an ISO-8601 (?P<b>\w+), not a (?P<c>\w+)",
+        "Sự kiện bắt đầu hẹn giờ {w} '{a}' là {b}, không phải {c}.",
+    ),
+    (
+        r"timer start event timeCycle '(?P<a>[^']*)' needs a start date.*",
+        "Chu kỳ '{a}' của sự kiện bắt đầu hẹn giờ cần ngày bắt đầu: R/<bắt đầu>/<khoảng thời gian>.",
+    ),
+    (
+        r"timer start event timeCycle '(?P<a>[^']*)' has an empty duration",
+        "Chu kỳ '{a}' của sự kiện bắt đầu hẹn giờ có khoảng thời gian bằng 0.",
+    ),
+    (
+        r"timer start event (?P<w>\w+) '(?P<a>[^']*)' is not valid: (?P<b>.*)",
+        "Sự kiện bắt đầu hẹn giờ {w} '{a}' không hợp lệ: {b}",
     ),
     (
         r"The file has no executable process.*",

@@ -22,6 +22,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import TaskState
 
 from engine.core import parser as bpmn_parser
+from engine.core.calls import Resolve, pin_called, stored_pins, with_called
 from engine.core.clock import VN_TZ, clock, install_clock
 from engine.core.errors import EngineError
 from engine.core.ports import DefinitionRecord
@@ -79,6 +80,7 @@ class LiveInstance:
         self.workflow = workflow
         self.snapshot = snapshot
         self.definition = definition
+        self.called: dict[str, int] = {}  # process called in another file -> its definition (engine.core.calls)
         self.timers = waiting_timers(workflow) if snapshot.rows else {}  # as stored: guid -> (bpmn id, due)
 
     def task(self, guid: str):
@@ -107,7 +109,8 @@ class Runtime:
         with self._lock:
             cached = self._specs.get(key)
         if cached is None:
-            parsed = bpmn_parser.load_definition(definition.xml, filename=f"{definition.process_key}.bpmn")
+            name = f"{definition.process_key}.bpmn"
+            parsed = bpmn_parser.load_definition(definition.xml, filename=name, calls_out=True)
             cached = parsed.specs[definition.process_key]
             _connect_loops(cached)
             with self._lock:
@@ -115,15 +118,20 @@ class Runtime:
         return cached
 
     # -- lifecycle --------------------------------------------------------------------------------------
-    def new(self, definition: DefinitionRecord) -> LiveInstance:
-        spec, subs = self.specs(definition)
-        wf = BpmnWorkflow(spec, subs, script_engine=self.script_engine)
-        return LiveInstance(wf, Snapshot(), definition)
+    def new(self, definition: DefinitionRecord, resolve: Resolve | None = None) -> LiveInstance:
+        spec, subs = specs = self.specs(definition)
+        subs, called = with_called(self, specs, {}, resolve)
+        live = LiveInstance(BpmnWorkflow(spec, subs, script_engine=self.script_engine), Snapshot(), definition)
+        live.called = called
+        return live
 
-    def load(self, definition: DefinitionRecord, stored: StoredState) -> LiveInstance:
-        spec, subs = self.specs(definition)
+    def load(self, definition: DefinitionRecord, stored: StoredState, resolve: Resolve | None = None) -> LiveInstance:
+        spec, subs = specs = self.specs(definition)
+        subs, called = with_called(self, specs, stored_pins(stored.parts), resolve)
         wf, snapshot = self.codec.restore(spec, subs, stored, self.script_engine)
-        return LiveInstance(wf, snapshot, definition)
+        live = LiveInstance(wf, snapshot, definition)
+        live.called = called
+        return live
 
     def start_with_message(self, live: LiveInstance, name: str, payload: dict) -> None:
         """Run to the start event, then deliver the start message (the payload lands in variable `name`)."""
@@ -161,6 +169,7 @@ class Runtime:
         else:
             raise EngineError("the instance did not reach a wait state")
         fold_finished_iterations(wf)
+        pin_called(live)
         return self.collect(live)
 
     def collect(self, live: LiveInstance) -> StepResult:

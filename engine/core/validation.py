@@ -7,7 +7,7 @@ one over the parsed specs (assignment of user tasks, forms, scripts).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from lxml import etree
@@ -17,6 +17,7 @@ from engine.core.parser import TIMER_KINDS, Definition, iso_literal_kind, load_d
 from engine.core.scripting import check_expression
 from engine.core.spec_checks import iso_error, spec_problems, spec_warnings
 from engine.core.task_parsers import is_standard_multi_instance
+from engine.core.timer_starts import timer_start_problems
 from engine.core.xmlsafe import BPMN_MODEL_NS, CAMUNDA_NS, parse_xml, rewrite_foreign_camunda_namespace
 
 B = f"{{{BPMN_MODEL_NS}}}"
@@ -38,16 +39,22 @@ UNSUPPORTED = {
 
 
 def checked_definition(
-    xml: bytes | str, *, known_roles: set[str], known_messages: set[str] | None = None, filename: str = "upload.bpmn"
+    xml: bytes | str,
+    *,
+    known_roles: set[str],
+    known_messages: set[str] | None = None,
+    filename: str = "upload.bpmn",
+    deployed: Callable[[str], bool] | None = None,
 ) -> tuple[Definition, list[Problem]]:
     """The parsed file and its warnings, or DefinitionError naming every problem `validate_definition`
     finds (deploy and validate say the same)."""
+    kw = {"known_roles": known_roles, "known_messages": known_messages, "deployed": deployed}
     try:
-        definition = load_definition(xml, filename=filename)
+        definition = load_definition(xml, filename=filename, calls_out=True)
     except DefinitionError as exc:
-        problems = validate_definition(xml, known_roles=known_roles, known_messages=known_messages)
+        problems = validate_definition(xml, **kw)
         raise DefinitionError(str(exc), problems or exc.problems) from exc
-    problems = validate_definition(definition, known_roles=known_roles, known_messages=known_messages)
+    problems = validate_definition(definition, **kw)
     if problems:
         raise DefinitionError(f"{definition.filename}: {len(problems)} problem(s)", problems)
     return definition, named(definition.root, spec_warnings(definition))
@@ -57,7 +64,7 @@ def definition_warnings(xml: bytes | str) -> list[Problem]:
     """What deploys but may not do what the author meant (e.g. a task nobody is named for); [] when the
     file does not load (its problems say why)."""
     try:
-        definition = load_definition(xml)
+        definition = load_definition(xml, calls_out=True)
     except DefinitionError:
         return []
     return named(definition.root, spec_warnings(definition))
@@ -75,13 +82,19 @@ def named(root: etree._Element | None, problems: list[Problem]) -> list[Problem]
 
 
 def validate_definition(
-    definition: Any, *, known_roles: set[str], known_messages: set[str] | None = None
+    definition: Any,
+    *,
+    known_roles: set[str],
+    known_messages: set[str] | None = None,
+    deployed: Callable[[str], bool] | None = None,
 ) -> list[Problem]:
     """Every problem that would stop this definition from running as intended; [] when it can be deployed.
 
     `definition` is a parser.Definition or the file's bytes/str (a file that fails to load gives its
     load problems, after any unsupported constructs found in its XML). With `known_messages` (the message
     names other deployed processes catch), every message thrown must have a catcher here or there.
+    `deployed(process_id)` says whether a process that a call activity names in another file is deployed;
+    without it, every call to another file is refused (nothing to check it against).
     """
     problems: list[Problem] = []
     if isinstance(definition, (bytes, bytearray, str)):
@@ -95,7 +108,7 @@ def validate_definition(
         if known_messages is not None:
             problems += _catcher_problems(root, known_messages)
         try:
-            definition = load_definition(definition)
+            definition = load_definition(definition, calls_out=True)
         except DefinitionError as exc:
             named_already = {p.element_id for p in problems if p.element_id}
             loader = [p for p in exc.problems or [Problem(None, str(exc))] if p.element_id not in named_already]
@@ -105,6 +118,9 @@ def validate_definition(
         if known_messages is not None:
             problems += _catcher_problems(definition.root, known_messages)
     problems += spec_problems(definition, known_roles)
+    for element, called in definition.external_calls.items():
+        if deployed is None or not deployed(called):
+            problems.append(Problem(element, f"calls process '{called}', which is not in this file nor deployed"))
     return named(definition.root, _unique(problems))
 
 
@@ -152,6 +168,7 @@ def _xml_problems(root: etree._Element) -> list[Problem]:
     out += _message_throw_problems(root)
     out += _loop_problems(root)
     out += _boundary_on_loop_problems(root)
+    out += timer_start_problems(root)
     return out
 
 

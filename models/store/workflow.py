@@ -77,6 +77,16 @@ class WorkflowStore(StoreBase):
         )
         return [definition_record(d) for d in rows]
 
+    def latest_definition_heads(self) -> list[tuple[int, str, datetime]]:
+        """(id, sha256, deployed_at) of each process's latest version, without the XML: the worker's round."""
+        latest = select(_PD.c.process_key, func.max(_PD.c.version).label("v")).group_by(_PD.c.process_key).subquery()
+        rows = self.session.execute(
+            select(_PD.c.id, _PD.c.sha256, _PD.c.deployed_at).join(
+                latest, (_PD.c.process_key == latest.c.process_key) & (_PD.c.version == latest.c.v)
+            )
+        )
+        return [(r.id, r.sha256, r.deployed_at) for r in rows]
+
     def add_definition(
         self, process_key, name, xml, sha256, start_messages, start_properties, deployed_by, source
     ) -> DefinitionRecord:
