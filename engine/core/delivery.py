@@ -191,18 +191,32 @@ class Delivery:
                 key = (definition_id, timer.event_id)
                 if due is None or due < deployed_at or schedules.handled.get(key) == due:
                     continue  # not yet; due before this version was deployed (no start for the past); done
-                count, complete = self._start_on_timer(store, store.definition(definition_id), timer, due)
+                failed_due, attempts, retry_at = schedules.failing.get(key, (due, 0, now))
+                if failed_due == due and retry_at > now:
+                    continue  # failed: retried after 1, 2, 4… minutes (at most an hour)
+                definition = store.definition(definition_id)
+                count, error = self._start_on_timer(store, definition, timer, due)
                 started += count
-                if complete:  # else tried again next round
+                if error is None:
                     schedules.handled[key] = due
+                    schedules.failing.pop(key, None)
+                    continue
+                attempts = attempts + 1 if failed_due == due else 1
+                schedules.failing[key] = (due, attempts, now + TIMER_BACKOFF * min(2 ** (attempts - 1), 60))
+                if attempts >= MAX_TIMER_ATTEMPTS:  # an administrator sees it on the operations failures page
+                    store.record_failure(
+                        "timer", None, timer.event_id, None, error, attempts, now, process_key=definition.process_key
+                    )
+                    store.commit()
         store.commit()  # ends the read transaction
         return started
 
     def _start_on_timer(
         self, store: Store, definition: DefinitionRecord, timer: TimerStart, due: datetime
-    ) -> tuple[int, bool]:
-        """One instance per organisation of the timer's kinds, each in its own transaction: (started, all done)."""
-        subject, started, complete = f"timer:{timer.event_id}:{due.isoformat()}", 0, True
+    ) -> tuple[int, str | None]:
+        """One instance per organisation of the timer's kinds, each in its own transaction: (how many started,
+        the reason a start failed or None)."""
+        subject, started, error = f"timer:{timer.event_id}:{due.isoformat()}", 0, None
         for org in [o for o in store.orgs() if o.kind in timer.org_kinds]:
             if store.instance_by_subject(definition.process_key, org.id, subject) is not None:
                 continue  # started by another worker, or before a restart
@@ -229,10 +243,10 @@ class Delivery:
             except Exception as exc:  # another worker's start won the business key, or the start failed
                 store.rollback()
                 if store.instance_by_subject(definition.process_key, org.id, subject) is None:
-                    complete = False
-                    log.warning("timer start %s at org %s failed: %s", subject, org.id, step_failure(exc))
+                    error = str(step_failure(exc, definition.process_key))
+                    log.warning("timer start %s at org %s failed: %s", subject, org.id, error)
                 store.commit()
-        return started, complete
+        return started, error
 
     def _fire(self, store: Store, instance_id: int) -> int:
         instance = store.lock_instance(instance_id)

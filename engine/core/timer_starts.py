@@ -153,6 +153,7 @@ class Schedules:
     def __init__(self) -> None:
         self._by_version: dict[tuple[int, str], list[TimerStart]] = {}
         self.handled: dict[tuple[int, str], datetime] = {}  # (definition, event) -> last due time fully started
+        self.failing: dict[tuple[int, str], tuple[datetime, int, datetime]] = {}  # -> (due, attempts, retry at)
 
     def of(self, definition_id: int, sha256: str, load) -> list[TimerStart]:
         key = (definition_id, sha256)

@@ -6,7 +6,7 @@ starts, pinned for that instance; deploy refuses a call to a process that is not
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, select
@@ -18,6 +18,7 @@ from engine.core.errors import DefinitionError
 from engine.core.ports import Actor
 from engine.core.timer_starts import Schedules
 from models import db
+from models.ops import OperationFailure
 from models.org import Organisation, User
 from models.roles import ROLES
 from models.workflow import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
@@ -192,3 +193,26 @@ def test_an_instance_waiting_before_its_call_takes_the_version_deployed_while_it
         data = live.task(open_task("confirm").guid).data
         assert (data["doubled"], data["result"]) == (21, 22)  # v2's factor 3: the latest at call time
         assert live.workflow.data[PINS] == {"child_review": child_v2.id}
+
+
+def test_a_timer_start_that_fails_is_retried_with_back_off_then_shown_as_an_operations_failure(engine_app):
+    failing = (
+        timer_xml()
+        .decode()
+        .replace(
+            '<bpmn:userTask id="review" name="Tổng kết" camunda:candidateGroups="leader"/>',
+            '<bpmn:scriptTask id="review" name="Tổng kết"><bpmn:script>x = 1 // 0</bpmn:script></bpmn:scriptTask>',
+        )
+    )
+    with engine_app.app_context():
+        deploy(failing.encode())
+        moment = at(2022, 11, 16, 0, 0, 1)
+        for wait_minutes in (0, 0, 1, 2, 4):  # the second round is inside the back-off: no attempt
+            moment += timedelta(minutes=wait_minutes, seconds=1)
+            clock.freeze(moment)
+            assert cascade().fire_due_timers(store()) == 0  # the worker goes on with its other work
+        assert started() == []
+        (failure,) = db.session.scalars(select(OperationFailure).where(OperationFailure.process_key == "yearly"))
+        found = (failure.kind, failure.element_id, failure.attempts, failure.status)
+        assert found == ("timer", "every_year", 4, "open")
+        assert "ZeroDivisionError" in failure.error and "review" in failure.error
