@@ -27,7 +27,7 @@ from engine.core.orgs import org_list, resolve_scope
 from engine.core.ports import Actor, DefinitionRecord, HumanTaskRecord, InstanceRecord, NewHumanTask, NewMessage, Store
 from engine.core.registry import Feature, Registry
 from engine.core.runtime import SERIALIZER_VERSION, LiveInstance, Runtime, ServiceCall, StepResult
-from engine.core.timer_starts import Schedules, fire_timer_start
+from engine.core.timer_starts import Schedules, fire_timer_start, without_timer_starts
 from engine.core.validation import checked_definition
 from engine.core.warm import WarmInstances, new_stamp
 
@@ -159,12 +159,14 @@ class Cascade(Delivery):
             subject=subject,
         )
         live = self.runtime.new(definition, resolver(store))
+        if timer_start:
+            fire_timer_start(live.workflow, timer_start)
+        else:
+            without_timer_starts(live.workflow)  # the worker starts those (engine.core.timer_starts)
         if message:
             self.runtime.start_with_message(live, message, payload)
         else:
             live.workflow.get_tasks()[0].data.update(payload)
-            if timer_start:
-                fire_timer_start(live.workflow, timer_start)
         self.advance_and_save(store, record, live)
         return record.id
 

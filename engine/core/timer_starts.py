@@ -26,6 +26,7 @@ from engine.core.xmlsafe import BPMN_MODEL_NS, parse_xml
 
 B = f"{{{BPMN_MODEL_NS}}}"
 _KINDS = {"timeDate": "date", "timeCycle": "cycle", "timeDuration": "duration"}
+_NOT_STARTED = TaskState.FUTURE | TaskState.PREDICTED_MASK  # a new workflow's start events (FUTURE when alone)
 
 
 @dataclass
@@ -138,13 +139,25 @@ def fire_timer_start(workflow, event_id: str) -> None:
     """Start a new workflow at its timer start event `event_id`, now (the worker found it due): the event counts
     as fired, its outgoing flow is predicted (SpiffWorkflow predicts none for a cycle, which it would fire again
     and again in the same instance), and the other start events are cancelled when the start join fires."""
-    for task in workflow.get_tasks(state=TaskState.PREDICTED_MASK):
+    for task in workflow.get_tasks(state=_NOT_STARTED):
         if isinstance(task.task_spec, StartEvent) and task.task_spec.bpmn_id == event_id:
             task._set_internal_data(event_fired=True)
             if not task.children:
                 TaskSpec._predict_hook(task.task_spec, task)
             return
     raise EngineError(f"the process has no timer start event '{event_id}'")
+
+
+def without_timer_starts(workflow) -> None:
+    """Started by hand or by a message, an instance never waits on a timer start event (the worker starts those,
+    and a cycle would run again inside the instance at each due time): they are cancelled; a process whose only
+    start events are timers starts at the first one at once."""
+    starts = [t for t in workflow.get_tasks(state=_NOT_STARTED) if isinstance(t.task_spec, StartEvent)]
+    timers = [t for t in starts if isinstance(t.task_spec.event_definition, TimerEventDefinition)]
+    if timers and len(timers) == len(starts):
+        fire_timer_start(workflow, timers.pop(0).task_spec.bpmn_id)
+    for task in timers:
+        task.cancel()
 
 
 class Schedules:
@@ -164,4 +177,11 @@ class Schedules:
         return found
 
 
-__all__ = ["Schedules", "fire_timer_start", "TimerStart", "timer_start_problems", "timer_starts"]
+__all__ = [
+    "Schedules",
+    "TimerStart",
+    "fire_timer_start",
+    "timer_start_problems",
+    "timer_starts",
+    "without_timer_starts",
+]

@@ -13,7 +13,7 @@ from engine.core.clock import VN_TZ
 from engine.core.ports import DefinitionRecord
 from engine.core.problem_text import vietnamese
 from engine.core.runtime import Runtime
-from engine.core.timer_starts import fire_timer_start, timer_starts
+from engine.core.timer_starts import fire_timer_start, timer_starts, without_timer_starts
 from engine.core.validation import validate_definition
 from tests.engine.test_state import RowStore
 
@@ -148,6 +148,29 @@ def test_an_instance_started_at_its_cycle_timer_runs_once_and_waits_on_nothing()
     assert other.state == TaskState.CANCELLED  # the other start events no longer wait
     live.task(result.ready[0].guid).run()
     assert runtime.advance(live, lambda call: {}).completed
+
+
+def test_started_by_message_or_by_hand_an_instance_never_waits_on_a_timer_start():
+    runtime = Runtime()
+    both = DefinitionRecord(1, "yearly", 1, "Yearly", timer_xml(), ["kick"], {}, "test")
+    live = runtime.new(both)
+    without_timer_starts(live.workflow)
+    runtime.start_with_message(live, "kick", {"a": 1})
+    result = runtime.advance(live, lambda call: {})
+    assert [r.bpmn_id for r in result.ready] == ["review"] and result.timers == {}
+    (timer,) = [t for t in live.workflow.get_tasks() if t.task_spec.bpmn_id == "every_year"]
+    assert timer.state == TaskState.CANCELLED
+
+    only_timer = timer_xml().decode()
+    for fragment in (
+        '<bpmn:startEvent id="by_message"><bpmn:messageEventDefinition messageRef="m_kick"/></bpmn:startEvent>',
+        '<bpmn:sequenceFlow id="f0" sourceRef="by_message" targetRef="review"/>',
+    ):
+        only_timer = only_timer.replace(fragment, "")
+    live = runtime.new(DefinitionRecord(2, "yearly", 2, "Yearly", only_timer.encode(), [], {}, "test"))
+    without_timer_starts(live.workflow)  # by hand: at its timer start, at once, and once (not once per past year)
+    result = runtime.advance(live, lambda call: {})
+    assert [r.bpmn_id for r in result.ready] == ["review"] and result.timers == {}
 
 
 # --- call activities to another file ------------------------------------------------------------------------
