@@ -516,3 +516,15 @@ def test_uploading_over_an_existing_draft_asks_first(app, admin):
     db.session.expire_all()
     draft = db.session.scalars(select(ProcessDraft).where(ProcessDraft.process_key == "school_plan")).one()
     assert draft.source == "upload: second.bpmn"
+
+
+def test_the_modeller_validates_a_call_to_a_deployed_process_and_refuses_one_to_a_missing_process(app, admin):
+    """A call activity may name a process deployed from another file (its latest version is called)."""
+    from tests.engine.test_timer_starts_and_calls import parent_xml
+
+    xml = parent_xml(called="school_plan").replace(b'id="parent"', b'id="school_plan_caller"')
+    ok = admin.post_json("/modeller/school_plan_caller/validate", xml).get_json()
+    assert [p for p in ok["problems"] if "school_plan" in p["message_en"]] == []  # bpmnlint's style notes aside
+    missing = parent_xml(called="no_such_process").replace(b'id="parent"', b'id="school_plan_caller"')
+    refused = admin.post_json("/modeller/school_plan_caller/validate", missing).get_json()
+    assert any(p["element"] == "ask_child" and "no_such_process" in p["message_en"] for p in refused["problems"])

@@ -62,6 +62,11 @@ def known_messages(excluding: set[str]) -> set[str]:
     return out
 
 
+def is_deployed(process_id: str) -> bool:
+    """Whether a process a call activity names in another file is deployed (the latest version is called)."""
+    return store().latest_definition(process_id) is not None
+
+
 def known_roles() -> set[str]:
     return set(ROLES)
 
@@ -102,7 +107,9 @@ def check(process_key: str, xml: bytes) -> tuple[bytes, list[dict], list[dict], 
 def validation_errors(process_key: str, xml: bytes) -> tuple[bytes, list[dict], list[dict], set[str]]:
     """`check` and the engine's deploy-time validation: every error a deploy would refuse."""
     canonical, errors, warnings, pids = check(process_key, xml)
-    problems = validate_definition(canonical, known_roles=known_roles(), known_messages=known_messages(pids))
+    problems = validate_definition(
+        canonical, known_roles=known_roles(), known_messages=known_messages(pids), deployed=is_deployed
+    )
     engine_warnings = [] if problems else problems_json(definition_warnings(canonical))
     return canonical, errors + problems_json(problems), warnings + engine_warnings, pids
 
@@ -112,6 +119,8 @@ def deployable(process_key: str, xml: bytes) -> tuple[bytes, list[dict], set[str
     problem when bpmnlint (or the key check) refuses it."""
     canonical, errors, warnings, pids = check(process_key, xml)
     if errors:
-        problems = validate_definition(canonical, known_roles=known_roles(), known_messages=known_messages(pids))
+        problems = validate_definition(
+            canonical, known_roles=known_roles(), known_messages=known_messages(pids), deployed=is_deployed
+        )
         raise DefinitionError("bpmnlint", [Problem(e["element"], e["message"]) for e in errors] + problems)
     return canonical, warnings + problems_json(definition_warnings(canonical)), pids
