@@ -22,6 +22,7 @@ STATUSES = {
     "retried": ("Đã thử lại", "Retried"),
     "resolved": ("Đã xử lý", "Resolved"),
     "cancelled": ("Đã huỷ quy trình", "Instance cancelled"),
+    "skipped": ("Đã bỏ qua bước", "Step skipped"),
 }
 
 

@@ -9,6 +9,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from engine.core.errors import (
+    ActionRefusedError,
     DefinitionError,
     EngineError,
     FormValidationError,
@@ -63,6 +64,7 @@ ENGINE_ERRORS: dict[type[Exception], tuple[int, str, tuple[str, str] | None]] = 
     DefinitionError: (422, "invalid definition", None),
     ScriptError: (422, "script refused", None),
     Conflict: (409, "changed meanwhile", None),
+    ActionRefusedError: (409, "refused", None),
     EngineError: (422, "refused", None),
 }
 
@@ -95,7 +97,7 @@ def _engine_json(exc: Exception, code: int, text: str):
     if request.path.startswith("/api/"):
         if isinstance(exc, NotAllowedError):
             return jsonify({"error": str(exc) or text}), code
-        if isinstance(exc, TaskAlreadyCompletedError) and _reason(exc):
+        if isinstance(exc, TaskAlreadyCompletedError | ActionRefusedError) and _reason(exc):
             return jsonify({"error": text, "message_vi": _reason(exc)}), code
         if isinstance(exc, FormValidationError):
             fields = {
@@ -142,8 +144,8 @@ def engine_error(exc: Exception):
     code, text, message = next(v for t, v in ENGINE_ERRORS.items() if isinstance(exc, t))
     if wants_json():
         return _engine_json(exc, code, text)
-    if isinstance(exc, TaskAlreadyCompletedError) and _reason(exc):
-        message = (_reason(exc), message[1])  # the engine's reason is in Vietnamese
+    if isinstance(exc, TaskAlreadyCompletedError | ActionRefusedError) and _reason(exc):
+        message = (_reason(exc), (message or MESSAGES[code])[1])  # the engine's reason is in Vietnamese
     return page(code, message)
 
 

@@ -257,23 +257,6 @@ class Cascade(Delivery):
         store.audit(actor, "task.unclaim", instance_id=instance.id, detail={"task": task.bpmn_id}, at=clock.now())
         store.commit()
 
-    def cancel_instance(self, store: Store, actor: Actor, instance_id: int, reason: str) -> None:
-        """An administrator ends an instance that cannot go on (e.g. a step that keeps failing): its open tasks are
-        cancelled, its timers dropped, its open operations failures closed; audited with the reason."""
-        if not actor.is_admin:
-            raise NotAllowedError("only administrators cancel an instance")
-        instance = store.lock_instance(instance_id)
-        if instance.status != "running":
-            raise TaskAlreadyCompletedError(f"quy trình #{instance_id} đã kết thúc")
-        now = clock.now()
-        for task in store.open_human_tasks(instance_id):
-            store.close_human_task(task.id, "cancelled", None, now)
-        store.sync_timers(instance_id, {})
-        store.finish_instance(instance_id, "cancelled", now)
-        store.resolve_failures(instance_id, "cancelled", actor.user_id, now)
-        store.audit(actor, "instance.cancel", instance_id=instance_id, detail={"reason": reason[:500]}, at=now)
-        store.commit()
-
     # ---------------------------------------------------------------------------------- internals ------
     def load_instance(self, store: Store, instance: InstanceRecord, *, locked: bool = False) -> LiveInstance:
         """The instance's workflow. Under its lock, the one this process saved last if that is still the
@@ -285,9 +268,15 @@ class Cascade(Delivery):
         definition = store.definition(instance.definition_id)
         return self.runtime.load(definition, store.load_state(instance.id), resolver(store))
 
-    def advance_and_save(self, store: Store, instance: InstanceRecord, live: LiveInstance) -> StepResult:
+    def advance_and_save(
+        self, store: Store, instance: InstanceRecord, live: LiveInstance, skip: frozenset[str] = frozenset()
+    ) -> StepResult:
+        """Run to the next wait state and save what changed; service tasks named in `skip` complete without their
+        handler (an administrator skipping a step that keeps failing, engine.core.operations)."""
         try:
-            result = self.runtime.advance(live, lambda call: self._service(store, instance, call))
+            result = self.runtime.advance(
+                live, lambda call: {} if call.bpmn_id in skip else self._service(store, instance, call)
+            )
         except (WorkflowException, RecursionError) as exc:  # the diagram's own code failed: name the element
             raise step_failure(exc, instance.process_key) from exc
         try:

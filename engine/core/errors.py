@@ -70,3 +70,7 @@ class StepFailedError(EngineError):
         self.element_name = element_name
         self.reason = reason
         self.process_key = process_key
+
+
+class ActionRefusedError(EngineError):
+    """An action that does not apply here, refused with the reason (in Vietnamese) shown to the person as is."""

@@ -10,36 +10,23 @@ import pytest
 from sqlalchemy import select
 
 from engine.core.clock import clock
+from engine.core.registry import Feature
 from models import db
 from models.ops import OperationFailure
 from models.workflow import ProcessInstance
 from tests.browser.test_browser import live_server, login, page  # noqa: F401 - fixtures
-from tests.e2e.test_step_failures import FLAKY, START, cleanup, deploy, diagram, flaky
+from tests.e2e.test_step_failures import FLAKY, START, cleanup, deploy, flaky, flaky_diagram
 from tests.support.reporting_walk import token_actor
 from web.deps import cascade, store
 
 pytestmark = pytest.mark.browser
 
 
-def flaky_diagram() -> bytes:
-    from engine.core.registry import Feature
-
-    if "probe_flaky" not in cascade().registry.services:
-        cascade().register(Feature(name="probe", services={"probe_flaky": flaky}))
-    service = (
-        '<bpmn:serviceTask id="compute" name="Gửi sang hệ thống khác | Send on">'
-        '<bpmn:extensionElements><camunda:properties><camunda:property name="service" value="probe_flaky"/>'
-        "</camunda:properties></bpmn:extensionElements>"
-    )
-    xml = diagram("probe_flaky", "x = 1", timer=True).replace(
-        '<bpmn:scriptTask id="compute" name="Tính toán | Compute">'.encode(), service.encode()
-    )
-    return xml.replace(b"<bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>", b"</bpmn:serviceTask>")
-
-
 def test_administrator_retries_and_cancels_failed_steps(live_server, page, sqlite_app, tmp_path):  # noqa: F811
     base = live_server
     with sqlite_app.app_context():
+        if "probe_flaky" not in cascade().registry.services:
+            cascade().register(Feature(name="probe", services={"probe_flaky": flaky}))
         clock.freeze(START)
         deploy(flaky_diagram())
         FLAKY["failing"] = True

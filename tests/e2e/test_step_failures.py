@@ -20,7 +20,7 @@ from engine.core.registry import Feature
 from models import db
 from models.ops import OperationFailure
 from models.roles import ROLES
-from models.workflow import ProcessDefinition, ProcessInstance, Timer
+from models.workflow import AuditEvent, ProcessDefinition, ProcessInstance, Timer
 from tests.conftest import IsolatedClient, reset_dynamic
 from tests.support.reporting_walk import token_actor
 from tests.web.test_api import token_for
@@ -186,6 +186,19 @@ def test_a_step_may_not_grow_an_instance_by_more_than_a_megabyte(app):
 FLAKY = {"failing": True}
 
 
+def flaky_diagram() -> bytes:
+    """The timer diagram whose step after the timer is a service task calling `flaky`."""
+    service = (
+        '<bpmn:serviceTask id="compute" name="Gửi sang hệ thống khác | Send on">'
+        '<bpmn:extensionElements><camunda:properties><camunda:property name="service" value="probe_flaky"/>'
+        "</camunda:properties></bpmn:extensionElements>"
+    )
+    xml = diagram("probe_flaky", "x = 1", timer=True).replace(
+        '<bpmn:scriptTask id="compute" name="Tính toán | Compute">'.encode(), service.encode()
+    )
+    return xml.replace(b"<bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>", b"</bpmn:serviceTask>")
+
+
 def flaky(engine, store, instance, call) -> dict:
     """A service that fails until its outside cause is fixed (as a mail server or another system would)."""
     if FLAKY["failing"]:
@@ -198,17 +211,7 @@ def test_a_parked_timer_retried_by_the_administrator_runs_once_its_cause_is_fixe
         if "probe_flaky" not in cascade().registry.services:
             cascade().register(Feature(name="probe", services={"probe_flaky": flaky}))
         clock.freeze(START)
-        service = (
-            '<bpmn:serviceTask id="compute" name="Gửi sang hệ thống khác | Send on">'
-            '<bpmn:extensionElements><camunda:properties><camunda:property name="service" value="probe_flaky"/>'
-            "</camunda:properties></bpmn:extensionElements>"
-        )
-        xml = diagram("probe_flaky", "x = 1", timer=True).replace(
-            b'<bpmn:scriptTask id="compute" name="T\xc3\xadnh to\xc3\xa1n | Compute">', service.encode()
-        )
-        xml = xml.replace(b"<bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>", b"</bpmn:serviceTask>")
-        assert b"probe_flaky" in xml and b"scriptTask" not in xml
-        deploy(xml)
+        deploy(flaky_diagram())
         FLAKY["failing"] = True
         try:
             failing = cascade().start_process(store(), token_actor("pgddt.cttt"), "probe_flaky")
@@ -229,6 +232,38 @@ def test_a_parked_timer_retried_by_the_administrator_runs_once_its_cause_is_fixe
             FLAKY["failing"] = True
             clock.freeze(START)
             cleanup("probe_flaky")
+
+
+def test_an_administrator_skips_a_service_step_that_keeps_failing_but_not_a_script(app, browser):
+    with app.app_context():
+        if "probe_flaky" not in cascade().registry.services:
+            cascade().register(Feature(name="probe", services={"probe_flaky": flaky}))
+        clock.freeze(START)
+        deploy(flaky_diagram())
+        deploy(diagram("probe_script", "x = 1 / 0", timer=True))
+        FLAKY["failing"] = True
+        try:
+            cttt = token_actor("pgddt.cttt")
+            service, script = (cascade().start_process(store(), cttt, key) for key in ("probe_flaky", "probe_script"))
+            for minutes in (0, 2, 4, 8):
+                clock.freeze(START + timedelta(hours=2, minutes=minutes))
+                cascade().fire_due_timers(store())
+            failures = {f.instance_id: f for f in db.session.scalars(select(OperationFailure))}
+            admin = browser("admin")
+            token = admin.csrf("/ops/failures")
+            refused = admin.client.post(f"/ops/failures/{failures[script].id}/skip", data={"csrf_token": token})
+            assert refused.status_code == 409 and "tác vụ dịch vụ" in refused.get_data(as_text=True)
+            skipped = admin.client.post(f"/ops/failures/{failures[service].id}/skip", data={"csrf_token": token})
+            assert skipped.status_code == 303
+            db.session.expire_all()
+            assert db.session.get(ProcessInstance, service).status == "completed"
+            assert db.session.get(OperationFailure, failures[service].id).status == "skipped"
+            assert db.session.get(ProcessInstance, script).status == "running"
+            audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "step.skip")).one()
+            assert audit.instance_id == service and audit.detail["element"] == "compute"
+        finally:
+            clock.freeze(START)
+            cleanup("probe_flaky", "probe_script")
 
 
 def test_a_parked_instance_can_be_cancelled_by_an_administrator(app, browser):

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from engine.core import operations
 from models import db
 from models.commands import failures as failure_commands
 from models.ops import KINDS, STATUSES, OperationFailure
@@ -68,6 +69,20 @@ def cancel(failure_id: int):
     if failure.instance_id is None or failure.status != "open":
         abort(409)
     reason = request.form.get("reason", "").strip() or _("Huỷ do lỗi vận hành #%(id)s", id=failure.id)
-    cascade().cancel_instance(store(), current_actor(), failure.instance_id, reason)
+    operations.cancel_instance(store(), current_actor(), failure.instance_id, reason)
     flash(_("Đã huỷ quy trình #%(id)s.", id=failure.instance_id), "success")
+    return redirect(url_for("ops.failures")), 303
+
+
+@bp.post("/ops/failures/<int:failure_id>/skip")
+@admin_required
+def skip(failure_id: int):
+    failure = _failure(failure_id)
+    if failure.instance_id is None or failure.element_id is None or failure.status != "open":
+        abort(409)
+    reason = request.form.get("reason", "").strip() or _("Bỏ qua bước do lỗi vận hành #%(id)s", id=failure.id)
+    operations.skip_failed_step(cascade(), store(), current_actor(), failure.instance_id, failure.element_id, reason)
+    flash(
+        _("Đã bỏ qua bước «%(step)s»; quy trình chạy tiếp.", step=failure.element_name or failure.element_id), "success"
+    )
     return redirect(url_for("ops.failures")), 303
