@@ -132,7 +132,12 @@ def seeded_app(backend: str, **config) -> Iterator:
     clock.freeze(START)
     try:
         with app.app_context():
-            db.drop_all()
+            if backend == "postgres":  # every table, also those another checkout's schema left behind
+                with db.engine.begin() as conn:
+                    conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+                    conn.exec_driver_sql("CREATE SCHEMA public")
+            else:
+                db.drop_all()
             db.create_all()
             run()
             db.session.commit()
