@@ -12,6 +12,7 @@ from web.api.auth import error, token_required
 from web.api.forms import field_json
 from web.deps import cascade, store
 from web.inbox import deliver_pending
+from web.inbox.returned import tell_drafter
 
 
 def task_json(t: HumanTask, fields=None, values: dict | None = None) -> dict:
@@ -71,6 +72,7 @@ def complete(task_id: int):
     if not isinstance(data, dict):
         return error(400, "expected a JSON object of form values")
     instance_id = forms.complete_keeping_values(g.actor, task_id, data)
+    tell_drafter(task_id, g.actor.user_id, g.now)  # after the commit, as the inbox's form does
     deliver_pending()
     return jsonify({"status": "completed", "instance_id": instance_id})
 

@@ -1,6 +1,8 @@
 """What a task is about, read-only, for the top of its page: the draft being approved with its rounds (each
 submission and each decision, newest first, and what changed since the last return), the school's report with
-last period's figures beside it, the incident being confirmed or received, the plan being accepted."""
+last period's figures beside it, the incident being confirmed or received, the plan being accepted, and a school's
+Circular 124 year (its window and deadlines, the criteria with the evidence recorded so far, the checklist's
+findings, the meeting, the dossier's files)."""
 
 from __future__ import annotations
 
@@ -13,15 +15,18 @@ from sqlalchemy.orm import selectinload
 
 from engine.core.forms import form_fields
 from engine.incidents import rules as incident_rules
+from engine.tt124 import rules as tt124_rules
 from models import db
 from models.incident import Incident
 from models.report import ReportPeriod, ReportSubmission
+from models.tt124 import Tt124Evidence, Tt124Participation
 from models.workflow import AuditEvent, HumanTask
 from web import queries
 from web.deps import cascade, store
 from web.filters import comment_of, decision_of
 
 DRAFT_PROCESSES = ("directive_plan", "school_plan", "compile_report")
+TT124_DECISION_KINDS = ("quyet_dinh", "giay_cong_nhan")  # as web/tt124/common.py (importing it would be circular)
 DRAFT_KEYS = ("trich_yeu", "noi_dung", "kinh_phi", "han_nop", "loai_van_ban", "noi_nhan")
 
 
@@ -40,7 +45,7 @@ class Round:
 
 @dataclass
 class Subject:
-    kind: str  # draft | report | incident | none
+    kind: str  # draft | report | incident | tt124 | none
     rounds: list[Round] = field(default_factory=list)
     report: ReportSubmission | None = None
     previous: ReportSubmission | None = None
@@ -139,6 +144,30 @@ def _incident(task: HumanTask) -> Subject:
     return Subject("incident" if incident is not None else "none", incident=incident, extra=rules)
 
 
+def _tt124(task: HumanTask) -> Subject:
+    stmt = (
+        select(Tt124Participation)
+        .where(Tt124Participation.instance_id == task.instance_id)
+        .options(
+            selectinload(Tt124Participation.evidence).selectinload(Tt124Evidence.attachments),
+            selectinload(Tt124Participation.files),
+        )
+    )
+    p = db.session.scalars(stmt).first()
+    if p is None:
+        return Subject("none")
+    extra = {
+        "p": p,
+        "cal": tt124_rules.calendar(p.cycle.year),
+        "criteria": tt124_rules.CRITERIA,
+        "statuses": tt124_rules.STATUSES,
+        "evidence_by": {n: [e for e in p.evidence if e.criterion == n] for n in tt124_rules.CRITERIA},
+        "dossier": [f for f in p.files if f.kind not in TT124_DECISION_KINDS],
+        "decision_files": [f for f in p.files if f.kind in TT124_DECISION_KINDS],
+    }
+    return Subject("tt124", extra=extra)
+
+
 def subject_for(task: HumanTask) -> Subject:
     """The subject of this task's page, by the process its instance runs."""
     key = task.instance.process_key
@@ -146,6 +175,8 @@ def subject_for(task: HumanTask) -> Subject:
         return _report(task)
     if key == "incident":
         return _incident(task)
+    if key == "tt124_cycle":
+        return _tt124(task)
     if key in DRAFT_PROCESSES:
         return Subject("draft", rounds=rounds(queries.completions([task.instance_id])))
     return Subject("none")
