@@ -11,16 +11,20 @@ from datetime import datetime
 from sqlalchemy import select
 
 from engine.core.clock import VN_TZ, clock
+from engine.documents.attachments import IncomingFile, attach_files
 from engine.reporting import services as reporting_services
 from models import db
+from models.incident import Incident
 from models.report import ReportingRegime
 from tests.support.reporting_walk import figures_for, instance_of, people, token_actor
 from tests.support.walk import complete, open_task, org
 from tests.web.test_api import token_for
-from tests.web.test_daily import SK, _issue_to_schools
+from tests.web.test_daily import SK, _issue_to_schools, _school_plan_at_office
+from tests.web.test_incidents import raise_incident
 from tests.web.test_notification_groups import notifications
 from tests.web.test_reports_web import file_report
 from tests.web.test_web import draft_form, start_office_plan
+from web import queries
 from web.deps import cascade, store
 
 
@@ -87,3 +91,42 @@ def test_the_principal_and_the_office_see_the_figures_beside_last_period(app, br
             assert _row(page, "D. Vụ đánh nhau, gây rối") == ["2", str(figures_for(3)["d_fights"])]
             assert _row(page, "A. Đã thành lập Tổ an ninh trường học") == ["Không", "Không"]
             assert "Tình hình ổn định (3)." in page
+
+
+def test_the_office_accepting_a_plan_sees_the_school_its_plan_and_the_files(app, browser):
+    with app.app_context():
+        review = _school_plan_at_office(browser)  # drafted by the teacher, approved by the principal
+        directive = queries.document(review.instance.directive_id)
+        attach_files(
+            store(),
+            token_actor("pgddt.vanthu"),
+            directive.id,
+            "appendix",
+            [IncomingFile("phu-luc-bieu-mau.txt", "text/plain", "Biểu mẫu kế hoạch".encode())],
+        )
+        cttt = browser("pgddt.cttt")
+        page = cttt.get(f"/tasks/{review.id}").get_data(as_text=True)
+        subject = page[page.index('class="subject plan"') : page.index('class="task-form"')]
+        assert "Suối Khoáng" in subject and directive.symbol in subject
+        assert "Kế hoạch của trường" in page and "Nội dung kế hoạch trường" in page and "15.000.000" in page
+        link = re.search(r'href="(/documents/\d+/files/\d+)">phu-luc-bieu-mau.txt<', subject).group(1)
+        assert cttt.get(link).data == "Biểu mẫu kế hoạch".encode()
+        assert 'id="rounds"' in subject and "Hiệu trưởng duyệt" in subject  # the principal's approval, a round
+
+
+def test_the_incident_is_on_its_confirmation_and_its_reception(app, browser):
+    with app.app_context():
+        raise_incident(browser, "thcs-suoikhoang.gv", occurred_at="2022-07-29T07:30")
+        incident = db.session.query(Incident).order_by(Incident.id.desc()).first()
+        for user, bpmn_id, values in (
+            ("thcs-suoikhoang.ht", "confirm_incident", {"xac_nhan": "confirm", "muc_do": incident.severity}),
+            ("pgddt.cttt", "acknowledge_incident", None),
+        ):
+            task = open_task(bpmn_id, instance_id=incident.instance_id)
+            page = browser(user).get(f"/tasks/{task.id}").get_data(as_text=True)
+            subject = page[page.index('class="subject incident"') : page.index('class="task-form"')]
+            assert incident.description in subject and "Suối Khoáng" in subject and f"#{incident.id}" in subject
+            assert f"/incidents/{incident.id}" in subject
+            assert not re.search(r"\b(open|acknowledged|minor|serious|inside|gate)\b", re.sub(r"<[^>]+>", " ", subject))
+            if values:
+                complete(browser(user), task, values)

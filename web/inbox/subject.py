@@ -17,6 +17,7 @@ from engine.core.forms import form_fields
 from engine.incidents import rules as incident_rules
 from engine.tt124 import rules as tt124_rules
 from models import db
+from models.document import DocumentFile
 from models.incident import Incident
 from models.report import ReportPeriod, ReportSubmission
 from models.tt124 import Tt124Evidence, Tt124Participation
@@ -168,6 +169,17 @@ def _tt124(task: HumanTask) -> Subject:
     return Subject("tt124", extra=extra)
 
 
+def _plan(task: HumanTask) -> Subject:
+    """A school's plan: its rounds, the school, and the directive it answers with that directive's files (the
+    plan itself has files only once numbered, after the office accepts it)."""
+    ids = [i for i in (task.instance.directive_id, *(d.id for d in queries.issued_by_instance(task.instance_id))) if i]
+    columns = (DocumentFile.id, DocumentFile.document_id, DocumentFile.filename, DocumentFile.kind, DocumentFile.size)
+    stmt = select(*columns).where(DocumentFile.document_id.in_(ids)).order_by(DocumentFile.id)
+    files = list(db.session.execute(stmt)) if ids else []
+    extra = {"school": task.instance.org, "directive": queries.document(task.instance.directive_id), "files": files}
+    return Subject("plan", rounds=rounds(queries.completions([task.instance_id])), extra=extra)
+
+
 def subject_for(task: HumanTask) -> Subject:
     """The subject of this task's page, by the process its instance runs."""
     key = task.instance.process_key
@@ -177,6 +189,8 @@ def subject_for(task: HumanTask) -> Subject:
         return _incident(task)
     if key == "tt124_cycle":
         return _tt124(task)
+    if key == "school_plan":
+        return _plan(task)
     if key in DRAFT_PROCESSES:
         return Subject("draft", rounds=rounds(queries.completions([task.instance_id])))
     return Subject("none")
