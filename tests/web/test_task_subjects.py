@@ -64,6 +64,11 @@ def _period(year: int, number: int, on: datetime) -> int:
     return period_id
 
 
+def checkboxes(values: dict) -> dict:
+    """Form values as a browser posts them: a ticked box is "on", an unticked one is not sent."""
+    return {k: "on" if v is True else v for k, v in values.items() if v is not False}
+
+
 def _row(page: str, label: str) -> list[str]:
     """The cells of the subject's figures row labelled `label`, as text."""
     row = re.search(rf"<tr><td>{re.escape(label)}</td>(.*?)</tr>", page, re.S).group(1)
@@ -78,7 +83,7 @@ def test_the_principal_and_the_office_see_the_figures_beside_last_period(app, br
         q3 = _period(2022, 3, datetime(2022, 9, 15, 8, 0, tzinfo=VN_TZ))
         who = people(school)
         now = figures_for(3) | {"b_participants_students": 1250, "d_fights": 2, "a_antt_team": False}
-        complete(browser(who["staff"]), open_task("fill_report", instance_id=instance_of(q3, school)), now)
+        complete(browser(who["staff"]), open_task("fill_report", instance_id=instance_of(q3, school)), checkboxes(now))
         sign = open_task("principal_sign", instance_id=instance_of(q3, school))
         for user, task in ((who["principal"], sign), ("pgddt.cttt", None)):
             if task is None:
@@ -90,6 +95,7 @@ def test_the_principal_and_the_office_see_the_figures_beside_last_period(app, br
             assert _row(page, "B. Lượt học sinh tham gia") == ["1.250", str(figures_for(3)["b_participants_students"])]
             assert _row(page, "D. Vụ đánh nhau, gây rối") == ["2", str(figures_for(3)["d_fights"])]
             assert _row(page, "A. Đã thành lập Tổ an ninh trường học") == ["Không", "Không"]
+            assert _row(page, "A. Đã ban hành kế hoạch của trường") == ["Có", "Có"]
             assert "Tình hình ổn định (3)." in page
 
 
