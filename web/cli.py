@@ -176,10 +176,15 @@ def register_cli(app) -> None:
     @click.argument("username")
     @click.option("--name", default="api", help="A label to recognise the token by.")
     @click.option("--expires-days", type=click.IntRange(1, 3650), help="Refused after this many days.")
-    def create_token_command(username: str, name: str, expires_days: int | None):
+    @click.option("--read-only", is_flag=True, help="The token only reads (GET); anything else answers 403.")
+    @click.option("--rate-limit", type=click.IntRange(1, 1_000_000), help="Requests a minute for this token.")
+    def create_token_command(
+        username: str, name: str, expires_days: int | None, read_only: bool, rate_limit: int | None
+    ):
         """Create a personal API token for USERNAME; it is printed once and stored only as a hash."""
         expires = utcnow() + timedelta(days=expires_days) if expires_days else None  # the API's clock
-        token = create_token(username, name, expires)
+        scope = "read" if read_only else "write"
+        token = create_token(username, name, expires, scope=scope, rate_limit=rate_limit)
         if token is None:
             raise click.ClickException(f"no user {username}")
         click.echo(token)

@@ -19,13 +19,30 @@ def note_use(token_id: int, now: datetime) -> None:
     db.session.commit()
 
 
-def create_token(username: str, name: str, expires_at: datetime | None = None) -> str | None:
-    """A new token for the user, returned once in clear (only its hash is stored); None: no such user."""
+def create_token(
+    username: str,
+    name: str,
+    expires_at: datetime | None = None,
+    *,
+    scope: str = "write",
+    rate_limit: int | None = None,
+) -> str | None:
+    """A new token for the user, returned once in clear (only its hash is stored); None: no such user. `scope`
+    "read" only reads; `rate_limit` (requests a minute) overrides the app's API_RATE_LIMIT for this token."""
     user = db.session.scalars(select(User).where(User.username == username)).first()
     if user is None:
         return None
     token = secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, name=name, token_hash=ApiToken.hash(token), expires_at=expires_at))
+    db.session.add(
+        ApiToken(
+            user_id=user.id,
+            name=name,
+            token_hash=ApiToken.hash(token),
+            expires_at=expires_at,
+            scope=scope,
+            rate_limit=rate_limit,
+        )
+    )
     db.session.commit()
     return token
 

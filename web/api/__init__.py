@@ -1,5 +1,6 @@
 """JSON API with personal bearer tokens (see docs/api.md and `/api/openapi.json`): tasks, instances,
-organisations, documents, incidents, reports and Circular 124."""
+organisations, documents (incoming ones registered and assigned), message starts, incidents, reports and
+Circular 124."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from web.api import (  # noqa: E402  (the views register themselves on `bp`)
     document_files,
     documents,
     incidents,
+    incoming,
     instances,
+    messages,
     openapi,
     organisations,
     reports,
@@ -27,7 +30,9 @@ __all__ = [
     "document_files",
     "documents",
     "incidents",
+    "incoming",
     "instances",
+    "messages",
     "openapi",
     "organisations",
     "reports",

@@ -30,6 +30,13 @@ def document_ref(d: Document | None) -> dict | None:
     return {"id": d.id, "symbol": d.symbol, "number": d.number, "summary": d.summary, "issuer_id": d.issuer_id}
 
 
+def _issuer(d: Document) -> dict:
+    """The issuing organisation, or an outside body as written on an incoming document (no id then)."""
+    if d.issuer is None:
+        return {"id": None, "name": d.issuer_name or "", "short_name": None}
+    return {"id": d.issuer.id, "name": d.issuer.name, "short_name": d.issuer.short_name}
+
+
 def document_summary(d: Document) -> dict:
     kind = DOC_TYPES.get(d.doc_type)
     return {
@@ -38,7 +45,7 @@ def document_summary(d: Document) -> dict:
         "type": d.doc_type,
         "type_vi": kind.name_vi if kind else d.doc_type,
         "type_en": kind.name_en if kind else d.doc_type,
-        "issuer": {"id": d.issuer.id, "name": d.issuer.name, "short_name": d.issuer.short_name},
+        "issuer": _issuer(d),
         "issued_on": _iso(d.issued_on),
         "status": d.status,
     }

@@ -115,7 +115,7 @@ UPLOAD_MESSAGES = {
 def upload_refused(exc: UploadError):
     vi, en = (m.format(limit=human_size(size_cap())) for m in UPLOAD_MESSAGES[exc.reason])
     field = {"code": f"upload_{exc.reason}", "message": en, "message_vi": vi, "filename": exc.filename}
-    return error(422, "invalid form data", fields={"attachments": field})
+    return error(422, "invalid form data", fields={getattr(exc, "field", "attachments"): field})
 
 
 def _orgs() -> dict:

@@ -6,14 +6,15 @@ from __future__ import annotations
 from flask import jsonify, render_template
 
 from web.api import bp
+from web.api.spec_intake import INTAKE_PATHS
 from web.api.spec_paths import PATHS
 from web.api.spec_schemas import SCHEMAS
 
 TAGS = [
     ("organisations", "Who I am; the organisation tree"),
     ("tasks", "My inbox: read a task with its form's current values, complete, claim"),
-    ("instances", "Start a process; read an instance"),
-    ("documents", "The register; a document with its cascade status"),
+    ("instances", "Start a process (by hand or by its start message); read an instance"),
+    ("documents", "The register; a document with its cascade status; incoming documents registered and assigned"),
     ("incidents", "Raise, list and read incidents"),
     ("reports", "Periodic reports: my report tasks, periods, compiled figures"),
     ("tt124", "Circular 124: a school's year and status"),
@@ -24,7 +25,7 @@ TAGS = [
 def document() -> dict:
     """The OpenAPI document (built on each call: it is small, and nothing is kept between requests)."""
     paths = {}
-    for path, methods in PATHS.items():
+    for path, methods in {**PATHS, **INTAKE_PATHS}.items():
         paths[path] = {}
         for method, operation in methods.items():
             name = path.removeprefix("/api").replace("/", "_").replace("{", "").replace("}", "")

@@ -115,7 +115,13 @@ SCHEMAS: dict[str, dict] = {
         }
     ),
     "DocumentRef": obj(
-        {"id": INT, "symbol": nullable("string"), "number": nullable("integer"), "summary": STR, "issuer_id": INT}
+        {
+            "id": INT,
+            "symbol": nullable("string"),
+            "number": nullable("integer"),
+            "summary": STR,
+            "issuer_id": nullable("integer"),
+        }
     ),
     "DocumentSummary": {
         "allOf": [
@@ -126,7 +132,7 @@ SCHEMAS: dict[str, dict] = {
                     "type": STR,
                     "type_vi": STR,
                     "type_en": STR,
-                    "issuer": obj({"id": INT, "name": STR, "short_name": STR}),
+                    "issuer": obj({"id": nullable("integer"), "name": STR, "short_name": nullable("string")}),
                     "issued_on": DATE,
                     "status": STR,
                 }
@@ -253,6 +259,23 @@ SCHEMAS: dict[str, dict] = {
         },
     ),
     "Raised": obj({"id": INT, "url": STR}),
+    "NewIncoming": obj(
+        {"symbol": STR, "issued_on": {"type": "string", "format": "date"}, "doc_type": STR, "summary": STR},
+        {
+            "issuer_id": nullable("integer"),
+            "issuer_name": {"type": "string", "description": "an outside body, when issuer_id is not given"},
+            "received_on": {"type": "string", "format": "date", "description": "default: today"},
+        },
+    ),
+    "IncomingRegistered": {
+        "allOf": [
+            ref("DocumentSummary"),
+            obj({"incoming_number": INT, "received_on": STR, "url": STR}, {"issuer_name": nullable("string")}),
+        ]
+    },
+    "Assignment": obj({"unit_id": INT}, {"response_due": {"type": "string", "format": "date"}}),
+    "Assigned": obj({"status": {"const": "assigned"}, "document_id": INT, "unit_id": INT}),
+    "MessageStarted": obj({"id": INT, "process": STR, "message": STR}),
     "Period": obj(
         {
             "id": INT,

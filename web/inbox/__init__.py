@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from engine.core.access import can_act_on_task
 from engine.core.errors import FormValidationError
+from engine.documents.dates import format_date
 from models import db
 from models.store import task_record
 from web import queries
@@ -42,9 +43,10 @@ def task(task_id: int):
 @login_required
 def complete(task_id: int):
     actor, s = current_actor(), store()
-    cascade().task_for(s, actor, task_id)
+    current, _instance = cascade().task_for(s, actor, task_id)
     fields, _values = cascade().form_for(s, actor, task_id)
     submitted = parse_submission(fields, request.form)
+    before = {d.id for d in queries.issued_by_instance(current.instance_id)}
     try:
         cascade().complete_task(s, actor, task_id, submitted)
     except FormValidationError as exc:  # the form again, with each field's message and what was typed
@@ -53,8 +55,21 @@ def complete(task_id: int):
         return _task_page(task_id, submitted, errors)
     tell_drafter(task_id, current_user.id, g.now)  # after the commit: the completion is not slowed
     deliver_pending()
-    flash(_("Đã hoàn thành nhiệm vụ."), "success")
+    flash(_done_message(current.instance_id, before), "success")
     return redirect(url_for("inbox.index")), 303
+
+
+def _done_message(instance_id: int, before: set[int]) -> str:
+    """What the person is told once the completion committed: the number and date of a document the step issued
+    (the clerk's numbering step), else that the task is done."""
+    issued = [d for d in queries.issued_by_instance(instance_id) if d.id not in before and d.symbol]
+    if not issued:
+        return _("Đã hoàn thành nhiệm vụ.")
+    parts = [
+        _("%(symbol)s ngày %(date)s", symbol=d.symbol, date=format_date(d.issued_on)) if d.issued_on else d.symbol
+        for d in issued
+    ]
+    return _("Đã ban hành %(documents)s", documents=", ".join(parts))
 
 
 def _task_page(task_id: int, submitted: dict | None = None, errors: dict | None = None):
