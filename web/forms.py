@@ -28,7 +28,7 @@ def parse_submission(fields, form) -> dict:
         if field.readonly:
             continue
         if field.type == "boolean":
-            out[field.id] = form.get(field.id) in ("on", "true", "1", "yes")
+            out[field.id] = str(form.get(field.id, "")).strip().lower() in ("on", "true", "1", "yes")
         elif field.type == "recipients":
             rows = []
             for org_id in form.getlist(f"{field.id}__org"):

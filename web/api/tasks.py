@@ -72,7 +72,7 @@ def complete(task_id: int):
     if not isinstance(data, dict):
         return error(400, "expected a JSON object of form values")
     instance_id = forms.complete_keeping_values(g.actor, task_id, data)
-    tell_drafter(task_id, g.actor.user_id, g.now)  # after the commit, as the inbox's form does
+    tell_drafter(task_id, g.actor.user_id, g.now, data)  # after the commit, as the inbox's form does
     deliver_pending()
     return jsonify({"status": "completed", "instance_id": instance_id})
 

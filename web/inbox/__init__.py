@@ -53,7 +53,7 @@ def complete(task_id: int):
         errors = form_errors(exc)
         flash(_("Biểu mẫu có lỗi, vui lòng kiểm tra các trường được đánh dấu."), "error")
         return _task_page(task_id, submitted, errors)
-    tell_drafter(task_id, current_user.id, g.now)  # after the commit: the completion is not slowed
+    tell_drafter(task_id, current_user.id, g.now, submitted)  # after the commit: the completion is not slowed
     deliver_pending()
     flash(_done_message(current.instance_id, before), "success")
     return redirect(url_for("inbox.index")), 303

@@ -33,8 +33,11 @@ def _reopened(instance_id: int, bpmn_id: str) -> HumanTask | None:
     return db.session.scalars(stmt.order_by(HumanTask.id.desc())).first()
 
 
-def tell_drafter(task_id: int, user_id: int, now: datetime) -> bool:
-    """If the completion of `task_id` by `user_id` returned a draft, notify its drafter; True when told."""
+def tell_drafter(task_id: int, user_id: int, now: datetime, submitted: dict) -> bool:
+    """If the completion of `task_id` by `user_id` returned a draft, notify its drafter; True when told. Nothing
+    is read unless the submitted form itself decided "return" (most completions cost nothing here)."""
+    if decision_of(submitted) != "return":
+        return False
     task = queries.task_row(task_id)
     events = queries.completions([task.instance_id]) if task is not None else []
     newest = events[0] if events else None
