@@ -5,14 +5,10 @@ text or extension value differs. Running instances move with engine.core.migrati
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from engine.core.xmlsafe import BPMN_MODEL_NS, parse_xml
-
-if TYPE_CHECKING:
-    pass
 
 B = f"{{{BPMN_MODEL_NS}}}"
 # Elements compared on their own: children of these containers that carry an id. Everything else nested

@@ -278,3 +278,42 @@ def test_marking_a_message_delivered_checks_it_was_still_pending(app):
         with pytest.raises(MessageAlreadyDelivered):
             store().message_delivered(message.id, None, clock.now())
         db.session.rollback()
+
+
+def test_a_claimed_message_cannot_be_claimed_by_another_process_until_the_claim_ends(app):
+    """The claim itself, on both databases: while one connection holds a batch (PostgreSQL: row locks; SQLite: the
+    database's write lock), another connection gets none of it — it skips the rows, or waits and then finds them
+    delivered. Without the claim both would deliver the same messages."""
+    from engine.core.clock import clock
+    from models import db
+    from models.workflow import Message
+    from web.deps import store
+
+    with app.app_context():
+        ids = []
+        for n in range(3):
+            message = Message(name=f"probe{n}", payload={}, status="pending", attempts=0, created_at=clock.now())
+            db.session.add(message)
+            db.session.flush()
+            ids.append(message.id)
+        db.session.commit()
+        mine = store()
+        batch = mine.claim_pending_messages(10)
+        assert sorted(m.id for m in batch) == ids
+        theirs: list = []
+
+        def other_process() -> None:
+            with app.app_context():
+                theirs.extend(store().claim_pending_messages(10))
+                db.session.rollback()
+
+        other = threading.Thread(target=other_process)
+        other.start()
+        other.join(0.5)  # SQLite: it waits for the write lock; PostgreSQL: it skipped the locked rows already
+        for message in batch:
+            mine.message_delivered(message.id, None, clock.now())
+        mine.commit()
+        other.join(10)
+        assert not other.is_alive() and theirs == []
+        db.session.expire_all()
+        assert {m.status for m in db.session.scalars(select(Message).where(Message.id.in_(ids)))} == {"delivered"}
