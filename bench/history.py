@@ -11,7 +11,7 @@ from SpiffWorkflow.task import TaskState
 from sqlalchemy import func, select
 
 from bench.harness import Row, StatementCounter, Stopwatch, actor, deploy_bench_workflow, seeded_app, stats
-from engine.core.runtime import fold_finished_iterations
+from engine.core.fold import fold_finished_iterations
 
 NAME = "history"
 STEP = {"so": 1, "ghi_chu": "Ghi chú của bước"}

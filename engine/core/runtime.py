@@ -16,7 +16,7 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_MODULE_VERSION
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BaseMessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask, StandardLoopTask
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import TaskState
@@ -25,10 +25,11 @@ from engine.core import parser as bpmn_parser
 from engine.core.calls import Resolve, pin_called, stored_pins, with_called
 from engine.core.clock import VN_TZ, clock, install_clock
 from engine.core.errors import EngineError
+from engine.core.fold import fold_finished_iterations
 from engine.core.ports import DefinitionRecord
 from engine.core.sandbox import make_script_engine
 from engine.core.spec_checks import DEFAULT_CANDIDATE_GROUP
-from engine.core.state import FOLDED, Snapshot, StateCodec, StoredState, folded_prefix
+from engine.core.state import Snapshot, StateCodec, StoredState
 
 SERIALIZER_VERSION = SERIALIZER_MODULE_VERSION
 _ISO_DURATION = re.compile(
@@ -233,64 +234,6 @@ def waiting_timers(wf: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
             if due is not None:
                 out[str(task.id)] = (task.task_spec.bpmn_id, due)
     return out
-
-
-_LIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING
-
-
-def fold_finished_iterations(wf: BpmnWorkflow) -> int:
-    """Drop the finished iterations of standard loops from the live tree, all but the latest one.
-
-    SpiffWorkflow keeps every iteration's tasks (and its sub-process) under the loop task forever, and walks
-    them on every step: a long-lived instance (the office's follow-up loop, a yearly cycle) would get slower
-    with each round and its state would grow without end. A finished iteration has already merged its data
-    into the loop task, so nothing reads it again; its history stays in the audit log and the closed inbox
-    rows. Returns how many iterations were folded."""
-    folded = 0
-    for workflow in [wf, *list(wf.subprocesses.values())]:
-        loops = [t for t in workflow.tasks.values() if isinstance(t.task_spec, StandardLoopTask)]
-        for loop in loops:
-            merged = loop.internal_data.get("merged") or []
-            head = folded_prefix(merged)  # folded already: only the ids after them can be folded now
-            done = {m for m in merged[head:] if m != FOLDED}
-            if len(done) < 2:
-                continue
-            latest = merged[-1]
-            for child in list(loop.children):
-                guid = str(child.id)
-                if guid not in done or guid == latest or not _finished_subtree(wf, child):
-                    continue
-                _remove_subtree(wf, child)
-                loop._children.remove(child.id)
-                folded += 1
-            merged[head:] = [m if m == latest else FOLDED for m in merged[head:]]
-    return folded
-
-
-def _subtree(task) -> list:
-    out, stack = [], [task]
-    while stack:
-        t = stack.pop()
-        out.append(t)
-        stack.extend(c for c in t.children if c is not None)
-    return out
-
-
-def _finished_subtree(wf: BpmnWorkflow, task) -> bool:
-    for t in _subtree(task):
-        if t.state & _LIVE:
-            return False
-        sub = wf.subprocesses.get(t.id)
-        if sub is not None and (not sub.completed or any(s.state & _LIVE for s in sub.tasks.values())):
-            return False
-    return True
-
-
-def _remove_subtree(wf: BpmnWorkflow, task) -> None:
-    for t in _subtree(task):
-        if t.id in wf.subprocesses:
-            wf.delete_subprocess(t)
-        t.workflow.tasks.pop(t.id, None)
 
 
 def _connect_loops(specs) -> None:

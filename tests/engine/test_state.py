@@ -164,7 +164,8 @@ def test_finished_loop_iterations_are_folded_so_history_does_not_grow():
     """A review loop returned many times keeps a constant number of stored rows, still counts its iterations
     (loopMaximum stays exact) and still ends where the diagram says, across restarts."""
     from engine.core.ports import DefinitionRecord
-    from engine.core.runtime import FOLDED, Runtime
+    from engine.core.runtime import Runtime
+    from engine.core.state import FOLDED
 
     xml = (WORKFLOWS / "directive_plan.bpmn").read_bytes()
     definition = DefinitionRecord(1, "directive_plan", 1, "p", xml, ["implement_directive"], {})
