@@ -32,6 +32,10 @@ SCENARIOS = {  # name -> module; in the order they run
     "province": "bench.province",
     "national": "bench.national",
     "throughput": "bench.throughput",
+    "loop": "bench.loop",  # issue 18: the three loop shapes, 1,000 rounds, over a real server
+    "mi": "bench.mi",  # issue 18: multi-instance, N = 10, 100, 500, parallel and sequential
+    "http": "bench.http",  # issue 18: completion and start through gunicorn over a socket
+    "tasklist": "bench.tasklist",  # issue 18: the paged task API at 100k open tasks
 }
 DEFAULT_DBS = ("sqlite", "postgres")
 
