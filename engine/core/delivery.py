@@ -104,6 +104,8 @@ class Delivery:
         """To the instance the payload names, else to the target organisation (its instance for the directive,
         or a new one), else to the instance a feature knows (e.g. the issuer of the directive answered)."""
         payload = dict(message.payload)
+        if message.source_instance_id is not None:  # so a reply can go back: {"to_instance": msg["from_instance"]}
+            payload.setdefault("from_instance", message.source_instance_id)
         if payload.get("to_instance"):
             return self._deliver_to_instance(store, message, int(payload["to_instance"]), payload, memo)
         if message.target_org_id is not None:

@@ -19,6 +19,7 @@ from SpiffWorkflow.bpmn.specs.defaults import NoneTask
 from SpiffWorkflow.camunda.parser.event_parsers import (
     CamundaBoundaryEventParser,
     CamundaEndEventParser,
+    CamundaEventDefinitionParser,
     CamundaIntermediateCatchEventParser,
     CamundaIntermediateThrowEventParser,
     CamundaStartEventParser,
@@ -177,9 +178,11 @@ class CascadeBoundaryEventParser(_EventMixin, CamundaBoundaryEventParser):
     pass
 
 
-class CascadeSendTaskParser(_PropertiesMixin, SendTaskParser):
-    pass
+class CascadeSendTaskParser(_PropertiesMixin, CamundaEventDefinitionParser, SendTaskParser):
+    """Send task (`messageRef` on the task): throws its message with the payload `camunda:expression` on the task,
+    as an intermediate message throw event does; the Camunda message definition is what Cascade routes."""
 
 
-class CascadeReceiveTaskParser(_PropertiesMixin, ReceiveTaskParser):
-    pass
+class CascadeReceiveTaskParser(_PropertiesMixin, CamundaEventDefinitionParser, ReceiveTaskParser):
+    """Receive task: waits for its message like an intermediate catch event. Without the Camunda message
+    definition it would never match the messages Cascade delivers (engine-notes §1.2: classes must match)."""

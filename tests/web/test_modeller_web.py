@@ -145,7 +145,7 @@ RULES = {
             "</bpmn:serviceTask>": "</bpmn:receiveTask>",
         },
         "issue_document",
-        "receive tasks never get Cascade's messages",
+        "receive task names no message (messageRef)",
     ),
 }
 
