@@ -2,6 +2,7 @@
 
 from models.api import ApiRateWindow  # noqa: F401
 from models.base import db  # noqa: F401
+from models.decision import DecisionDefinition  # noqa: F401
 from models.document import Document, DocumentCounter, DocumentRecipient, DocumentRelation  # noqa: F401
 from models.incident import EmailMessage, Incident, IncidentAttachment, IncidentUpdate, Notification  # noqa: F401,E402
 from models.modeller import ProcessDraft  # noqa: F401,E402

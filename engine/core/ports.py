@@ -60,6 +60,19 @@ class DefinitionRecord:
 
 
 @dataclass(frozen=True)
+class DecisionRecord:
+    """One deployed version of a DMN decision table (engine.core.decisions evaluates it)."""
+
+    id: int
+    decision_key: str
+    version: int
+    name: str
+    xml: bytes
+    sha256: str
+    source: str | None = None
+
+
+@dataclass(frozen=True)
 class InstanceRecord:
     id: int
     definition_id: int
@@ -174,6 +187,10 @@ class Store(Protocol):
     ) -> DefinitionRecord: ...
     def definition_version(self, process_key: str, version: int) -> DefinitionRecord | None: ...
     def definition_versions(self, process_key: str) -> list[DefinitionRecord]: ...
+
+    # decision tables (DMN)
+    def decision(self, decision_id: int) -> DecisionRecord: ...
+    def latest_decision(self, decision_key: str) -> DecisionRecord | None: ...
 
     # instances and their state
     def create_instance(

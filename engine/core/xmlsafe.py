@@ -72,6 +72,19 @@ def parse_xml(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree
     Raises DefinitionError for empty or oversized input, any DOCTYPE, XML that is not
     well-formed, and documents whose root is not a BPMN 2.0 `definitions` element.
     """
+    root = parse_untrusted_xml(data, max_bytes=max_bytes)
+    if root.tag != f"{{{BPMN_MODEL_NS}}}definitions":
+        found = etree.QName(root).localname if isinstance(root.tag, str) else "?"
+        raise _refuse(
+            f"The file is not a BPMN 2.0 file: its root element is <{found}>, "
+            "expected <bpmn:definitions> in the BPMN 2.0 model namespace."
+        )
+    return root
+
+
+def parse_untrusted_xml(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
+    """Parse an uploaded XML file (BPMN, DMN) safely: DefinitionError for empty or oversized input, any
+    DOCTYPE (so no entities) and XML that is not well-formed. The caller checks the root element."""
     if isinstance(data, str):
         data = _XML_DECLARATION.sub("", data, count=1).encode("utf-8")
     if not isinstance(data, (bytes, bytearray)):
@@ -96,12 +109,6 @@ def parse_xml(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise _refuse(
             "The file contains a DOCTYPE declaration, which is not allowed (DTDs and entities are refused for safety)."
-        )
-    if root.tag != f"{{{BPMN_MODEL_NS}}}definitions":
-        found = etree.QName(root).localname if isinstance(root.tag, str) else "?"
-        raise _refuse(
-            f"The file is not a BPMN 2.0 file: its root element is <{found}>, "
-            "expected <bpmn:definitions> in the BPMN 2.0 model namespace."
         )
     return root
 

@@ -3,12 +3,13 @@ case; row locks (SELECT … FOR UPDATE, SKIP LOCKED for workers) serialise work 
 
 One mixin per area, all on `StoreBase` (session, transaction facts, organisations, people, audit):
 `workflow` (definitions, instances, state), `inbox` (human tasks), `outbox` (timers, messages, notifications,
-e-mail), `documents`, `incidents`, `reporting`, `tt124`. The hot path's prebuilt statements are in
-`statements` (Core) and `pieces` (PostgreSQL deferred writes); row-to-record converters and the per-process
-caches in `records`."""
+e-mail), `documents`, `incidents`, `reporting`, `tt124`, `decisions` (DMN tables). The hot path's prebuilt
+statements are in `statements` (Core) and `pieces` (PostgreSQL deferred writes); row-to-record converters and
+the per-process caches in `records`."""
 
 from __future__ import annotations
 
+from models.store.decisions import DecisionStore
 from models.store.documents import DocumentStore
 from models.store.failures import FailureStore
 from models.store.inbox import InboxStore
@@ -23,6 +24,14 @@ __all__ = ["SqlStore", "definition_record", "instance_record", "org_record", "ta
 
 
 class SqlStore(
-    WorkflowStore, InboxStore, OutboxStore, FailureStore, DocumentStore, IncidentStore, ReportingStore, Tt124Store
+    WorkflowStore,
+    InboxStore,
+    OutboxStore,
+    FailureStore,
+    DocumentStore,
+    IncidentStore,
+    ReportingStore,
+    Tt124Store,
+    DecisionStore,
 ):
     """engine.core.ports.Store: every area's queries over one session (see the mixins)."""
