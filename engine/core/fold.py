@@ -1,15 +1,21 @@
 """Folding: keeps a long-lived instance's live task tree (and so each step's cost and its stored state) bounded
-by dropping finished loop iterations that nothing reads again."""
+by dropping finished loop iterations (standard loops) and finished chains (gateway and event loops) that nothing
+reads again."""
 
 from __future__ import annotations
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.control import EventSplit
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import StandardLoopTask
+from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
+from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.task import TaskState
 
 from engine.core.state import FOLDED, folded_prefix
 
 _LIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING
+_FINISHED = TaskState.FINISHED_MASK
+KEEP = 2  # finished tasks kept at the foot of a folded chain (the live tasks' parent and the one before it)
 
 
 def fold_finished_iterations(wf: BpmnWorkflow) -> int:
@@ -38,7 +44,122 @@ def fold_finished_iterations(wf: BpmnWorkflow) -> int:
                 loop._children.remove(child.id)
                 folded += 1
             merged[head:] = [m if m == latest else FOLDED for m in merged[head:]]
+    for workflow in [wf, *list(wf.subprocesses.values())]:
+        folded += fold_finished_chains(wf, workflow)
     return folded
+
+
+def fold_finished_chains(wf: BpmnWorkflow, workflow) -> int:
+    """Cut finished chains out of one (sub)workflow's tree; returns how many tasks were dropped.
+
+    A loop back through a gateway or an event never closes a branch: each round hangs below the last, so the
+    tree (and every `get_tasks` walk, every ancestor lookup, the recursion depth) grows with the rounds. A run
+    of finished tasks, each with exactly one child that still leads to something unfinished and nothing else
+    unfinished below it, is read by nobody once the live tasks have inherited their data from their parent:
+    it is spliced out, all but its last KEEP tasks, which hang from the run's head's parent instead.
+
+    Nothing is folded while a parallel or inclusive join waits (they walk the tree and its ancestors), in a run
+    holding such a join (it merges its earlier instances' data), holding the split an unfinished boundary or
+    start-event join will look for, holding the workflow's last task, or a sub-process not completed."""
+    tasks = workflow.tasks
+    if any(_waiting_join(t) for t in tasks.values()):
+        return 0
+    live = _live_branches(workflow)
+    protected = _protected(workflow)
+    dropped = 0
+    stack = [workflow.task_tree]
+    while stack:
+        top = stack.pop()
+        if top is None:
+            continue
+        for child_id in list(top._children):
+            run = (
+                [] if isinstance(top.task_spec, EventSplit) else _chain(wf, workflow, tasks[child_id], live, protected)
+            )
+            if len(run) > KEEP:
+                dropped += _splice(wf, top, run[:-KEEP], run[-KEEP])
+                child_id = run[-KEEP].id
+            if child_id in live:
+                stack.append(tasks.get(child_id))
+    return dropped
+
+
+def _waiting_join(task) -> bool:
+    spec = task.task_spec
+    return isinstance(spec, UnstructuredJoin) and task.state & _LIVE and type(spec).__name__ != "_EndJoin"
+
+
+def _live_branches(workflow) -> set:
+    """Ids of the tasks that are not finished or have an unfinished descendant."""
+    out: set = set()
+    for task in workflow.tasks.values():
+        if task.state & _FINISHED:
+            continue
+        node = task
+        while node is not None and node.id not in out:
+            out.add(node.id)
+            node = node.parent
+    return out
+
+
+def _protected(workflow) -> set:
+    """Tasks that must stay: the last task and the splits unfinished structured joins will look up."""
+    out = {workflow.last_task.id} if workflow.last_task is not None else set()
+    for task in workflow.tasks.values():
+        spec = task.task_spec
+        if isinstance(spec, Join) and spec.split_task and not task.state & _FINISHED:
+            split = task.parent
+            while split is not None and split.task_spec.name != spec.split_task:
+                split = split.parent
+            if split is not None:
+                out.add(split.id)
+    return out
+
+
+def _chain(wf: BpmnWorkflow, workflow, task, live: set, protected: set) -> list:
+    """The finished run starting at `task` that may be spliced out (see fold_finished_chains)."""
+    run = []
+    while task is not None and task.state & _FINISHED and task.id in live and task.id not in protected:
+        onward = [c for c in task._children if c in live]
+        if len(onward) != 1 or not _foldable_aside(wf, workflow, task, onward[0]):
+            break
+        run.append(task)
+        task = workflow.tasks.get(onward[0])
+    return run
+
+
+def _foldable_aside(wf: BpmnWorkflow, workflow, task, onward) -> bool:
+    """The task itself and its finished side branches hold no join, protected split or open sub-process."""
+    side = [task, *(t for c in task.children if c.id != onward for t in _subtree(c))]
+    for t in side:
+        if isinstance(t.task_spec, UnstructuredJoin) or t.id == getattr(workflow.last_task, "id", None):
+            return False
+        sub = wf.subprocesses.get(t.id)
+        if sub is not None and (not sub.completed or any(s.state & _LIVE for s in sub.tasks.values())):
+            return False
+    return True
+
+
+def _splice(wf: BpmnWorkflow, top, run: list, foot) -> int:
+    """Drop `run` (a chain hanging from `top`) with its side branches; `foot` takes its place under `top`."""
+    index = top._children.index(run[0].id)
+    onward = {t.id for t in run} | {foot.id}
+    dropped = 0
+    for task in run:
+        for child in task.children:
+            if child.id not in onward:
+                for t in _subtree(child):
+                    if t.id in wf.subprocesses:
+                        wf.delete_subprocess(t)
+                    t.workflow.tasks.pop(t.id, None)
+                    dropped += 1
+        if task.id in wf.subprocesses:
+            wf.delete_subprocess(task)
+        task.workflow.tasks.pop(task.id, None)
+        dropped += 1
+    top._children[index] = foot.id
+    foot._parent = top.id
+    return dropped
 
 
 def _subtree(task) -> list:

@@ -101,19 +101,25 @@ class Snapshot:
 
     parts: dict[str, str] = field(default_factory=dict)  # key -> canonical json
     rows: dict[str, tuple[str, str]] = field(default_factory=dict)  # guid -> (props json, data hash)
-    finished: dict[str, tuple] = field(default_factory=dict)  # guid -> (state, last_state_change, children)
-    bare: dict[str, tuple] = field(default_factory=dict)  # guid -> shape, for tasks without data (see changes)
+    finished: dict[str, tuple] = field(default_factory=dict)  # guid -> (state, last_state_change, children, parent)
+    quiet: dict[str, tuple] = field(default_factory=dict)  # guid -> (shape, data, internal data) as last stored
     stored_data: set[str] = field(default_factory=set)  # data hashes known to be in the store already
 
 
 _FINISHED = TaskState.COMPLETED | TaskState.CANCELLED | TaskState.ERROR
 
 
-def _shape(task, fingerprint: tuple) -> tuple | None:
-    """For a task without data or internal data, everything its stored row is made of; None for the others."""
-    if task.data or task.internal_data:
-        return None
-    return fingerprint, task._parent, task.task_spec.name, task.triggered
+def _shape(task, fingerprint: tuple) -> tuple:
+    """Everything a task's stored row is made of but its data and internal data."""
+    return fingerprint, task.task_spec.name, task.triggered
+
+
+def _same(live: dict, stored: dict) -> bool:
+    """Whether a task's data (or internal data) is still what was stored: the stored form is JSON as converted
+    (fresh containers, never shared with the task), so plain equality, a C-speed walk, answers for JSON data;
+    anything else (dates, objects) compares unequal to its converted form and the task is dumped again. The top
+    level's types are checked too (True == 1 for Python, not for the stored JSON)."""
+    return live == stored and all(type(v) is type(stored[k]) for k, v in live.items())
 
 
 class StateCodec:
@@ -162,19 +168,24 @@ class StateCodec:
             for task in workflow.tasks.values():
                 guid = str(task.id)
                 seen_rows.add(guid)
-                fingerprint = (task.state, task.last_state_change, tuple(task._children))
+                fingerprint = (task.state, task.last_state_change, tuple(task._children), task._parent)
                 if snapshot.finished.get(guid) == fingerprint:
                     continue  # finished and untouched since load: nothing can have changed
                 shape = _shape(task, fingerprint)
-                if shape is not None and snapshot.bare.get(guid) == shape:
-                    continue  # no data, and everything its row holds is as stored (most predicted tasks)
-                self._dump_task(task, guid, key, snapshot, out)
+                quiet = snapshot.quiet.get(guid)
+                if (
+                    quiet is not None
+                    and quiet[0] == shape
+                    and _same(task.data, quiet[1])
+                    and _same(task.internal_data, quiet[2])
+                ):
+                    continue  # everything its row holds is as stored (waiting tasks, predicted ones)
+                data, internal = self._dump_task(task, guid, key, snapshot, out)
                 if task.state & _FINISHED:
                     snapshot.finished[guid] = fingerprint
-                if shape is None:
-                    snapshot.bare.pop(guid, None)
+                    snapshot.quiet.pop(guid, None)
                 else:
-                    snapshot.bare[guid] = shape
+                    snapshot.quiet[guid] = (shape, data, internal)
         for key in [k for k in snapshot.parts if k not in seen_parts]:
             out.deleted_parts.append(key)
             del snapshot.parts[key]
@@ -182,13 +193,16 @@ class StateCodec:
             out.deleted_rows.append(guid)
             del snapshot.rows[guid]
             snapshot.finished.pop(guid, None)
-            snapshot.bare.pop(guid, None)
+            snapshot.quiet.pop(guid, None)
         return out
 
-    def _dump_task(self, task, guid: str, key: str, snapshot: Snapshot, out: StateChanges) -> None:
+    def _dump_task(self, task, guid: str, key: str, snapshot: Snapshot, out: StateChanges) -> tuple[dict, dict]:
+        """Adds the task's row (and its data blob when new) to `out` if it differs from the stored one; returns
+        its data and internal data as converted (fresh containers: what `changes` compares against next)."""
         data = self.registry.convert(self.registry.clean(task.data))
         data_text = canonical_json(data)
         digest = data_hash(data_text)
+        internal = self.registry.convert(task.internal_data)
         props = {
             "parent": str(task._parent) if task._parent is not None else None,
             "children": [str(c) for c in task._children],
@@ -196,7 +210,7 @@ class StateCodec:
             "state": task.state,
             "task_spec": task.task_spec.name,
             "triggered": task.triggered,
-            "internal_data": self.registry.convert(pack_internal(task.internal_data)),
+            "internal_data": pack_internal(internal),
             "typename": self.registry.typenames[type(task)],
         }
         props_text = canonical_json(props)
@@ -213,6 +227,7 @@ class StateCodec:
                     raise StepFailedError(getattr(spec, "bpmn_id", None), getattr(spec, "bpmn_name", None), reason)
                 out.data.setdefault(digest, data)
                 snapshot.stored_data.add(digest)
+        return data, internal
 
     # -- restore ----------------------------------------------------------------------------------------
     def restore(self, spec, subprocess_specs, stored: StoredState, script_engine) -> tuple[BpmnWorkflow, Snapshot]:
@@ -241,12 +256,16 @@ class StateCodec:
         snapshot.parts = {k: canonical_json(v) for k, v in stored.parts.items()}
         snapshot.rows = {r.guid: (canonical_json(r.props), r.data_hash) for r in stored.rows}
         snapshot.stored_data = set(stored.data)
+        stored_rows = {r.guid: r for r in stored.rows}
         for _key, sub in self._workflows(workflow):
             for task in sub.tasks.values():
-                fingerprint = (task.state, task.last_state_change, tuple(task._children))
+                guid = str(task.id)
+                fingerprint = (task.state, task.last_state_change, tuple(task._children), task._parent)
                 if task.state & _FINISHED:
-                    snapshot.finished[str(task.id)] = fingerprint
-                shape = _shape(task, fingerprint)
-                if shape is not None:
-                    snapshot.bare[str(task.id)] = shape
+                    snapshot.finished[guid] = fingerprint
+                    continue
+                row = stored_rows.get(guid)
+                if row is not None:  # the stored JSON itself: the task got its own restored copies
+                    internal = unpack_internal(row.props["internal_data"])
+                    snapshot.quiet[guid] = (_shape(task, fingerprint), stored.data[row.data_hash], internal)
         return workflow, snapshot
