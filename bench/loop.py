@@ -1,0 +1,140 @@
+"""Scenario `loop` (issue 18): a long-lived instance goes round a loop 1,000 times, completed over a real server
+(gunicorn, one worker; the standard library's HTTP client, an API token), for three loop shapes: a user task sent
+back by an exclusive gateway (bench_gateway_loop.bpmn), a draft sent back by its review's interrupting boundary
+timer or by a gateway (bench_event_loop.bpmn: the round's two completions), and a looped sub-process
+(bench_loop.bpmn). A round's time is its completions' time (POST only; the next task's id is read from the
+database between requests, untimed). Targets: rounds 991–1,000 within 1.1× rounds 1–10, p99 within 2× the
+median, and the instance's stored rows bounded."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import statistics
+import time
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select, update
+
+from bench.harness import (
+    PG_URL,
+    Row,
+    actor,
+    deploy_bench_workflow,
+    open_tasks,
+    percentile,
+    seeded_app,
+    timed_row,
+    token_for,
+)
+from bench.throughput import gunicorn
+
+NAME = "loop"
+DATABASES = ("sqlite", "postgres")
+SHAPES = (  # label, diagram, process key, the round's steps (BPMN id, form)
+    ("gateway", "bench_gateway_loop.bpmn", "bench_gateway_loop", (("step", {"so": 1, "ghi_chu": "Sửa lại"}),)),
+    (
+        "event",
+        "bench_event_loop.bpmn",
+        "bench_event_loop",
+        (("draft", {"ghi_chu": "Dự thảo"}), ("step", {"so": 1, "ghi_chu": "Sửa lại"})),
+    ),
+    ("sub-process", "bench_loop.bpmn", "bench_loop", (("step", {"so": 1, "ghi_chu": "Sửa lại"}),)),
+)
+
+
+def _stored_rows(instance_id: int) -> int:
+    from models import db
+    from models.workflow import WorkflowPart, WorkflowTaskRow
+
+    tasks = select(func.count()).select_from(WorkflowTaskRow).where(WorkflowTaskRow.instance_id == instance_id)
+    parts = select(func.count()).select_from(WorkflowPart).where(WorkflowPart.instance_id == instance_id)
+    return db.session.scalar(tasks) + db.session.scalar(parts)
+
+
+def _rounds(app, base: str, token: str, instance_id: int, steps, rounds: int) -> list[float]:
+    """Milliseconds per round (its completions over HTTP), in order."""
+    parts = urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+    headers = {"Authorization": token, "Content-Type": "application/json"}
+    out = []
+    try:
+        with app.app_context():
+            for _ in range(rounds):
+                spent = 0.0
+                for bpmn_id, form in steps:
+                    (task,) = open_tasks(bpmn_id, instance_ids=[instance_id])
+                    body = json.dumps(form).encode()
+                    started = time.perf_counter()
+                    conn.request("POST", f"/api/tasks/{task.id}/complete", body=body, headers=headers)
+                    response = conn.getresponse()
+                    text = response.read()
+                    spent += (time.perf_counter() - started) * 1000
+                    if response.status != 200:
+                        raise RuntimeError(f"HTTP {response.status}: {text[:300]!r}")
+                out.append(spent)
+    finally:
+        conn.close()
+    return out
+
+
+def run(backend: str, quick: bool) -> list[Row]:
+    from models import db
+    from models.org import ApiToken
+    from web.deps import cascade, store
+
+    logging.disable(logging.WARNING)
+    rounds = 200 if quick else 1000
+    rows: list[Row] = []
+    with seeded_app(backend) as app:
+        for _, diagram, _, _ in SHAPES:
+            deploy_bench_workflow(app, diagram)
+        with app.app_context():
+            who = actor("pgddt.cttt")
+            token = token_for("pgddt.cttt")["Authorization"]
+            # thousands of requests a minute from one token: above the API's default rate limit
+            db.session.execute(update(ApiToken).where(ApiToken.name == "bench").values(rate_limit=1_000_000))
+            db.session.commit()
+            instances = {key: cascade().start_process(store(), who, key) for _, _, key, _ in SHAPES}
+            url = PG_URL if backend == "postgres" else db.engine.url.render_as_string(hide_password=False)
+            db.session.remove()
+            db.engine.dispose()  # the server gets the connections
+        with gunicorn(1, url) as server:
+            for label, _, key, steps in SHAPES:
+                iid = instances[key]
+                _rounds(app, server.base, token, iid, steps, 3)  # warm-up: the worker parses the specs
+                samples = _rounds(app, server.base, token, iid, steps, rounds)
+                first, last = samples[:10], samples[-10:]
+                ratio = statistics.median(last) / statistics.median(first)
+                median = statistics.median(samples)
+                spread = percentile(samples, 0.99) / median
+                n = f"{rounds:,}"
+                rows.append(timed_row(NAME, backend, f"{label}: rounds 1–10 (POST complete)", first))
+                rows.append(timed_row(NAME, backend, f"{label}: rounds {rounds - 9:,}–{n}", last))
+                rows.append(
+                    Row(
+                        NAME,
+                        backend,
+                        f"{label}: ratio last 10 / first 10",
+                        ratio,
+                        "×",
+                        None,
+                        None,
+                        "≤ 1.1×",
+                        ratio <= 1.1,
+                    )
+                )
+                rows.append(Row(NAME, backend, f"{label}: p99 / median", spread, "×", None, None, "≤ 2×", spread <= 2))
+                with app.app_context():
+                    rows.append(
+                        Row(
+                            NAME,
+                            backend,
+                            f"{label}: stored rows after {n} rounds (+3 warm-up)",
+                            _stored_rows(iid),
+                            "rows",
+                        )
+                    )
+                    db.session.remove()
+    return rows
