@@ -1,6 +1,7 @@
 // Builds the browser bundles into web/static/dist/ (run by scripts/setup.sh after `npm ci`):
 //   modeller.js + modeller.css  — bpmn-js Modeler, Camunda 7 properties panel, bpmnlint overlay
 //   viewer.js + viewer.css      — NavigatedViewer for instance pages
+//   dmn-editor.js + dmn-editor.css — dmn-js Modeler for decision tables (its own bundle: only that page loads it)
 // The .bpmnlintrc is compiled to a module (what bpmnlint's bundler plugins do) and bundled as
 // `virtual:bpmnlint-config`; fonts are copied next to the CSS (the CSP allows no data: fonts).
 
@@ -43,6 +44,10 @@ const options = {
 
 await esbuild.build({
   ...options,
-  entryPoints: { modeller: 'frontend/modeller.js', viewer: 'frontend/viewer.js' }
+  entryPoints: {
+    modeller: 'frontend/modeller.js',
+    viewer: 'frontend/viewer.js',
+    'dmn-editor': 'frontend/dmn-editor.js'
+  }
 });
-console.log('built web/static/dist/{modeller,viewer}.{js,css}');
+console.log('built web/static/dist/{modeller,viewer,dmn-editor}.{js,css}');

@@ -127,6 +127,30 @@ function start(root) {
     root.dataset.problems = String(problems.length);
   }
 
+  // A business rule task shows the decision table it calls, linked to the table's editor (a new tab: the
+  // diagram's unsaved changes stay here).
+  function markDecisions() {
+    const overlays = modeler.get('overlays');
+    overlays.remove({ type: 'cascade-decision' });
+    const base = data(root, 'decisionsUrl');
+    for (const element of modeler.get('elementRegistry').filter(e => e.type === 'bpmn:BusinessRuleTask')) {
+      const ref = element.businessObject.get('camunda:decisionRef');
+      if (!ref || !base) {
+        continue;
+      }
+      const link = document.createElement('a');
+      link.className = 'cascade-decision-link';
+      link.href = base + encodeURIComponent(ref);
+      link.target = '_blank';
+      link.rel = 'noopener';
+      link.dataset.decision = ref;
+      link.textContent = `${t('Bảng quyết định', 'Decision table')}: ${ref}`;
+      overlays.add(element, 'cascade-decision', { position: { bottom: -4, left: 0 }, html: link });
+    }
+  }
+  modeler.on('import.done', markDecisions);
+  modeler.on('elements.changed', markDecisions);
+
   function focusElement(id) {
     const registry = modeler.get('elementRegistry');
     const canvas = modeler.get('canvas');
