@@ -40,11 +40,12 @@ class TaskFilter:
     overdue: bool = False
     returned: bool = False
     after: int | None = None
+    instance_id: int | None = None  # the tasks of one instance
 
     @property
     def narrows(self) -> bool:
         """Filters the inbox rows' copies cannot apply: the ordered scans then run to the end, not to a page."""
-        return bool(self.q or self.process or self.org_id or self.document_id or self.returned)
+        return bool(self.q or self.process or self.org_id or self.document_id or self.returned or self.instance_id)
 
 
 NO_FILTER = TaskFilter()
@@ -56,7 +57,7 @@ def positive_int(value) -> int | None:
 
 
 def task_filter(args) -> TaskFilter:
-    """The filter from a query string (page or API): q, process, org, document, overdue, returned, after."""
+    """The filter from a query string (page or API): q, process, org, document, overdue, returned, after, instance."""
     return TaskFilter(
         q=(args.get("q") or "").strip()[:100],
         process=(args.get("process") or "").strip()[:120],
@@ -65,6 +66,7 @@ def task_filter(args) -> TaskFilter:
         overdue=args.get("overdue") in ("1", "true", "on"),
         returned=args.get("returned") in ("1", "true", "on"),
         after=positive_int(args.get("after")),
+        instance_id=positive_int(args.get("instance")),
     )
 
 
@@ -141,6 +143,8 @@ def _narrow(stmt, f: TaskFilter, cursor, sort: str, joined: bool):
         stmt = stmt.where(_keyset(sort, HumanTask.due_at, HumanTask.created_at, HumanTask.id, cursor))
     if f.returned:
         stmt = stmt.where(RETURNED)
+    if f.instance_id:
+        stmt = stmt.where(HumanTask.instance_id == f.instance_id)
     if not (f.q or f.process or f.org_id or f.document_id):
         return stmt
     if not joined:

@@ -1,10 +1,15 @@
-"""A token's request, counted: the actor behind a bearer token and this minute's count in one commit."""
+"""A token's request, counted: the actor behind a bearer token and this minute's count in one commit.
+
+The count's commit does not wait for the disk (PostgreSQL: `synchronous_commit` off for that transaction;
+SQLite: `synchronous=NORMAL` on a connection of its own, FULL again after): a crash may forget the last
+requests' counts, never corrupt anything, and every request no longer pays a second fsync besides its own
+work's (a task completion's commit stays durable)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from models import db
@@ -50,7 +55,10 @@ def _bump(dialect):
 _BUMP = {name: _bump(name) for name in ("postgresql", "sqlite")}
 # PostgreSQL: the count rides in front of the token's lookup, one round trip for both.
 _PG_BUMP = _BUMP["postgresql"].cte("bump")
-_PG_COUNTED = _TOKEN_ACTOR.add_columns(select(_PG_BUMP.c.count).scalar_subquery().label("used"))
+_PG_COUNTED = _TOKEN_ACTOR.add_columns(
+    select(_PG_BUMP.c.count).scalar_subquery().label("used"),
+    func.set_config("synchronous_commit", "off", True).label("lazy_commit"),  # this transaction only
+)
 _PRUNE = delete(ApiRateWindow).where(ApiRateWindow.minute < bindparam("m") - 1)
 
 
@@ -62,13 +70,29 @@ def count_request(token_hash: str, minute: int, now: datetime) -> tuple[list, in
     if db.session.get_bind().dialect.name == "postgresql":
         rows = db.session.execute(_PG_COUNTED, params).all()
         used = rows[0].used if rows else 0
-    else:
-        rows = db.session.execute(_TOKEN_ACTOR, params).all()
-        used = db.session.execute(_BUMP["sqlite"], params).scalar_one() if rows else 0
-    if used == 1:
-        db.session.execute(_PRUNE, params)
+        if used == 1:
+            db.session.execute(_PRUNE, params)
+        db.session.commit()
+        return rows, used
+    rows = db.session.execute(_TOKEN_ACTOR, params).all()
     db.session.commit()
-    return rows, used
+    return rows, _sqlite_count(params) if rows else 0
+
+
+def _sqlite_count(params: dict) -> int:
+    """The bump on a connection of its own, committed without an fsync (WAL, synchronous=NORMAL)."""
+    with db.engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        raw.execute("PRAGMA synchronous=NORMAL")  # outside a transaction: a fresh checkout has none open
+        try:
+            used = conn.execute(_BUMP["sqlite"], params).scalar_one()
+            if used == 1:
+                conn.execute(_PRUNE, params)
+            conn.commit()
+        finally:
+            conn.rollback()
+            raw.execute("PRAGMA synchronous=FULL")
+    return used
 
 
 __all__ = ["count_request"]

@@ -133,7 +133,7 @@ EXAMPLES: dict[str, dict] = {
     },
     "OrganisationPage": {"organisations": [_ORG], "total": 106, "next": 14},
     "OrganisationDetail": {**_ORG, "children": [15, 16]},
-    "TaskList": {"tasks": [_TASK]},
+    "TaskList": {"tasks": [_TASK], "total": 1, "total_exact": True, "next": None},
     "TaskPage": {"tasks": [_TASK], "total": 1, "next": None},
     "TaskDetail": {
         **_TASK,

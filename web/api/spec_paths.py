@@ -7,6 +7,7 @@ from web.api.spec_examples import EXAMPLES
 from web.api.spec_schemas import ref
 
 ERRORS = {
+    "400": "a query argument is not what it must be: `argument` names it, `error` says what it must be",
     "401": "missing or unknown token",
     "403": "you may see this but not do it (or a read-only token tried to write)",
     "404": "no such thing, or not yours to see (never 'exists but forbidden' across organisations)",
@@ -116,6 +117,7 @@ PATHS: dict[str, dict] = {
             "tasks",
             "Open tasks I may do",
             "TaskList",
+            errors=("400", "401"),
             params=[
                 q("scope", "all, mine, unclaimed", enum=["all", "mine", "unclaimed"]),
                 q("sort", "due or created", enum=["due", "created"]),
@@ -123,6 +125,11 @@ PATHS: dict[str, dict] = {
                 q("process", "process key, e.g. school_plan"),
                 q("org", "the organisation the task is about", "integer"),
                 q("document", "the directive the task implements", "integer"),
+                q(
+                    "instance",
+                    "only the tasks of this process instance (always found, however long the list)",
+                    "integer",
+                ),
                 q("overdue", "1: only overdue tasks"),
                 q("returned", "1: only tasks that came back (returned drafts, reports sent back)"),
                 {**PAGING[0], "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 200}},

@@ -350,7 +350,14 @@ SCHEMAS: dict[str, dict] = {
             ),
         ]
     },
-    "TaskList": obj({"tasks": {"type": "array", "items": ref("Task")}}, {"total": INT, "next": nullable("integer")}),
+    "TaskList": obj(
+        {"tasks": {"type": "array", "items": ref("Task")}},
+        {
+            "total": INT,
+            "total_exact": {"type": "boolean", "description": "false: more than `total` (1,000) tasks match"},
+            "next": nullable("integer"),
+        },
+    ),
     "TaskPage": page("tasks", "Task"),
     "OrganisationPage": page("organisations", "Organisation"),
     "DocumentPage": page("documents", "DocumentSummary"),

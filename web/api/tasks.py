@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import g, jsonify, request
 
 from engine.core.clock import clock
 from models.workflow import HumanTask
-from web import queries
+from web import queries, queries_tasks
 from web.api import bp, forms
 from web.api.auth import error, token_required
 from web.api.forms import field_json
@@ -38,22 +40,83 @@ def task_json(t: HumanTask, fields=None, values: dict | None = None) -> dict:
 @bp.get("/tasks")
 @token_required
 def tasks():
-    """Open tasks I may do, filtered as the inbox page is (q, process, org, document, overdue, returned), a page
-    of `limit` (≤ 200) after the task `after` (keyset: `next` of the page before), with the filter's total
-    (counted apart only when this is not the first and last page)."""
-    filters, args = queries.task_filter(request.args), request.args
-    limit = min(queries.positive_int(args.get("limit")) or 200, 200)
-    scope, sort = args.get("scope", "all"), args.get("sort", "due")
-    rows = queries.inbox(g.actor, scope=scope, sort=sort, limit=limit + 1, filters=filters)
+    """Open tasks I may do, filtered as the inbox page is (q, process, org, document, overdue, returned) or to one
+    instance, a page of `limit` (≤ 200) after the task `after` (keyset: `next` of the page before), with the
+    filter's total (exact up to 1,000: `total_exact`; counted apart only when this is not the first and last
+    page). Bad `limit`, `after`, `instance`, `org` or `document`: 400 naming it."""
+    scope, sort = request.args.get("scope", "all"), request.args.get("sort", "due")
+    try:
+        limit, filters = _list_args()
+        rows = queries_tasks.task_page(g.actor, scope=scope, sort=sort, limit=limit + 1, filters=filters)
+    except BadArgument as exc:
+        return error(400, f"invalid `{exc.name}`: {exc.expected}", argument=exc.name)
+    except queries_tasks.UnknownCursor:
+        return error(400, f"invalid `after`: {BadArgument.EXPECTED['after']}", argument="after")
     more, rows = len(rows) > limit, rows[:limit]
-    whole = not more and filters.after is None
-    return jsonify(
-        {
-            "tasks": [task_json(t) for t in rows],
-            "total": len(rows) if whole else queries.inbox_total(g.actor, scope=scope, filters=filters),
-            "next": rows[-1].id if more else None,
-        }
+    if more or filters.after is not None:
+        total, exact = queries_tasks.task_total(g.actor, scope=scope, filters=filters)
+    else:
+        total, exact = len(rows), True
+    offered = queries_tasks.candidates([r.id for r in rows])
+    listed = [row_json(r, offered[r.id]) for r in rows]
+    return jsonify({"tasks": listed, "total": total, "total_exact": exact, "next": rows[-1].id if more else None})
+
+
+class BadArgument(ValueError):
+    """A query argument of the task list that is not what it must be."""
+
+    EXPECTED = {
+        "limit": "a whole number from 1 to 200",
+        "after": "the id of a task (the `next` of the page before)",
+        "instance": "the id of a process instance",
+        "org": "the id of an organisation",
+        "document": "the id of a document",
+    }
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name, self.expected = name, self.EXPECTED[name]
+
+
+def _whole(name: str, high: int | None = None) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isascii() or not raw.isdigit() or int(raw) < 1 or (high is not None and int(raw) > high):
+        raise BadArgument(name)
+    return int(raw)
+
+
+def _list_args() -> tuple[int, queries.TaskFilter]:
+    """(limit, filter) of the task list; BadArgument when a number is not one."""
+    numbers = {name: _whole(name) for name in ("after", "instance", "org", "document")}
+    limit = _whole("limit", 200) or 200
+    filters = replace(
+        queries.task_filter(request.args),
+        after=numbers["after"],
+        instance_id=numbers["instance"],
+        org_id=numbers["org"],
+        document_id=numbers["document"],
     )
+    return limit, filters
+
+
+def row_json(r, candidates: list[dict]) -> dict:
+    """A listed task (a row of queries_tasks.task_page): the same keys as task_json."""
+    return {
+        "id": r.id,
+        "name": r.name,
+        "bpmn_id": r.bpmn_id,
+        "status": r.status,
+        "instance_id": r.instance_id,
+        "process": r.process_key,
+        "organisation": r.organisation,
+        "candidates": candidates,
+        "assignee_id": r.assignee_id,
+        "due_at": r.due_at.isoformat() if r.due_at else None,
+        "created_at": r.created_at.isoformat(),
+        "overdue": bool(r.due_at and r.status == "open" and r.due_at < clock.now()),
+    }
 
 
 @bp.get("/tasks/<int:task_id>")
