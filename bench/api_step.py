@@ -52,10 +52,40 @@ def _round_trip(runtime, spec, subs, wf) -> None:
     runtime.codec.restore(spec, subs, stored, runtime.script_engine)
 
 
-def run(backend: str, quick: bool) -> list[Row]:
+def bare_steps(n: int, draft: dict) -> tuple[dict[str, Stopwatch], Stopwatch]:
+    """`n` bare SpiffWorkflow steps of draft_plan (the library's script engine and Cascade's), same parsed specs,
+    nothing persisted; and the full state round trip a one-blob store would pay (inside an app context)."""
     from engine.core.forms import form_fields, validate_form
     from engine.core.runtime import LiveInstance
     from engine.core.state import Snapshot
+    from web.deps import cascade, store
+
+    runtime = cascade().runtime
+    definition = store().latest_definition("directive_plan")
+    spec, subs = runtime.specs(definition)
+    valid = {o.id for o in store().orgs()}
+    bare: dict[str, Stopwatch] = {"library script engine": Stopwatch(), "Cascade script engine": Stopwatch()}
+    blob = Stopwatch()
+    for label, watch in bare.items():
+        for _ in range(n):
+            script_engine = PythonScriptEngine() if label.startswith("library") else runtime.script_engine
+            wf = BpmnWorkflow(spec, subs, script_engine=script_engine)
+            live = LiveInstance(wf, Snapshot(), definition)
+            runtime.start_with_message(live, "implement_directive", {"directive_id": None})
+            wf.do_engine_steps()
+            task = wf.get_tasks(state=TaskState.READY, manual=True)[0]
+            clean = validate_form(form_fields(task.task_spec), draft, context={"valid_org_ids": valid})
+            with watch:
+                task.set_data(**clean)
+                task.run()
+                wf.do_engine_steps()
+            if label.startswith("Cascade"):
+                with blob:
+                    _round_trip(runtime, spec, subs, wf)
+    return bare, blob
+
+
+def run(backend: str, quick: bool) -> list[Row]:
     from models import db
     from models.org import Organisation
     from web.deps import cascade, store
@@ -131,28 +161,7 @@ def run(backend: str, quick: bool) -> list[Row]:
             db.session.remove()
 
             # 3. the bare SpiffWorkflow step of the same diagram, same parsed specs, nothing persisted
-            runtime = engine.runtime
-            definition = store().latest_definition("directive_plan")
-            spec, subs = runtime.specs(definition)
-            valid = {o.id for o in store().orgs()}
-            bare: dict[str, Stopwatch] = {"library script engine": Stopwatch(), "Cascade script engine": Stopwatch()}
-            blob = Stopwatch()
-            for label, watch in bare.items():
-                for _ in range(n):
-                    script_engine = PythonScriptEngine() if label.startswith("library") else runtime.script_engine
-                    wf = BpmnWorkflow(spec, subs, script_engine=script_engine)
-                    live = LiveInstance(wf, Snapshot(), definition)
-                    runtime.start_with_message(live, "implement_directive", {"directive_id": None})
-                    wf.do_engine_steps()
-                    task = wf.get_tasks(state=TaskState.READY, manual=True)[0]
-                    clean = validate_form(form_fields(task.task_spec), draft, context={"valid_org_ids": valid})
-                    with watch:
-                        task.set_data(**clean)
-                        task.run()
-                        wf.do_engine_steps()
-                    if label.startswith("Cascade"):
-                        with blob:
-                            _round_trip(runtime, spec, subs, wf)
+            bare, blob = bare_steps(n, draft)
         commit = durable_commit_probe(app, n)
 
     p_med, p_p95 = stats(persisted.samples)
