@@ -16,6 +16,7 @@ from engine.core.cascade import Cascade
 from engine.core.clock import VN_TZ
 from engine.core.ports import Actor
 from models import db
+from models.commands.decisions import deploy_shipped_decision
 from models.document import Document, DocumentCounter, DocumentRecipient, DocumentRelation
 from models.org import Organisation, User, UserRole
 from models.report import Holiday, ReportingRegime
@@ -37,25 +38,49 @@ def run(engine: Cascade | None = None, *, demo: bool = True) -> dict[str, int]:
     _reporting(orgs)
     db.session.commit()
     kept: list = []
-    deployed = deploy_workflows(engine=engine, kept=kept)
+    decisions: tuple[list, list] = ([], [])
+    deployed = deploy_workflows(engine=engine, kept=kept, decisions=decisions)
     summary = {
         "organisations": len(orgs),
         "users": users,
         "documents": documents,
         "definitions deployed": len(deployed),
+        "decision tables deployed": len(decisions[0]),
     }
-    if kept:  # an administrator's newer version stays the one that runs
-        summary["kept (deployed by an administrator)"] = len(kept)
+    if kept or decisions[1]:  # an administrator's newer version stays the one that runs
+        summary["kept (deployed by an administrator)"] = len(kept) + len(decisions[1])
     return summary
 
 
-def deploy_workflows(directory: Path = WORKFLOWS, engine: Cascade | None = None, kept: list | None = None):
-    """Deploy each .bpmn file as a new version when its content differs from the latest version (through the
-    app's engine when one is given, else a fresh one: deploying needs no warm state). A process whose latest
-    version an administrator deployed (modeller, upload) is never overridden: it goes to `kept` instead."""
+def deploy_decisions(directory: Path = WORKFLOWS) -> tuple[list, list]:
+    """Deploy each .dmn file (decision table) as a new version when its content differs from the latest version;
+    (deployed, kept): a decision whose latest version an administrator deployed (modeller) is never overridden."""
+    deployed, kept = [], []
+    for path in sorted(directory.glob("*.dmn")):
+        row, held = deploy_shipped_decision(path.read_bytes(), f"workflows/{path.name}")
+        deployed += [row] if row is not None else []
+        kept += [held] if held is not None else []
+    return deployed, kept
+
+
+def deploy_workflows(
+    directory: Path = WORKFLOWS,
+    engine: Cascade | None = None,
+    kept: list | None = None,
+    decisions: tuple[list, list] | None = None,
+):
+    """Deploy the decision tables (.dmn, first: business rule tasks need them), then each .bpmn file as a new
+    version when its content differs from the latest version (through the app's engine when one is given, else a
+    fresh one: deploying needs no warm state). A process or decision whose latest version an administrator
+    deployed (modeller, upload) is never overridden: it goes to `kept` (decisions: `decisions[1]`) instead;
+    decision versions deployed go to `decisions[0]`."""
     engine = engine or Cascade()
     deployed = []
     kept = [] if kept is None else kept
+    new_decisions, kept_decisions = deploy_decisions(directory)
+    if decisions is not None:
+        decisions[0].extend(new_decisions)
+        decisions[1].extend(kept_decisions)
     for path in sorted(directory.glob("*.bpmn")):
         deployed += engine.deploy(
             SqlStore(),

@@ -133,6 +133,7 @@ def sqlite_app(tmp_path_factory):
 def reset_dynamic() -> None:
     """Delete everything the workflows produced; restore the seeded counters and documents."""
     from models import db
+    from models.decision import DecisionDefinition
     from models.document import Document, DocumentCounter, DocumentFile, DocumentRecipient, DocumentRelation
     from models.incident import EmailMessage, Incident, IncidentAttachment, IncidentUpdate, Notification
     from models.modeller import ProcessDraft
@@ -198,6 +199,8 @@ def reset_dynamic() -> None:
     s.execute(delete(Document).where(Document.issuing_instance_id.is_not(None) | Document.source.is_(None)))
     s.execute(delete(ProcessInstance))
     s.execute(delete(ProcessDefinition).where(ProcessDefinition.version > 1))  # versions a test deployed
+    seeded = DecisionDefinition.source.like("workflows/%") & (DecisionDefinition.version == 1)
+    s.execute(delete(DecisionDefinition).where(~seeded | DecisionDefinition.source.is_(None)))  # tests' decisions
     s.execute(delete(DocumentCounter))
     _reset_accounts(s, data)
     codes = {o.code: o.id for o in s.scalars(select(Organisation))}

@@ -44,14 +44,17 @@ def register_cli(app) -> None:
 
     @app.cli.command("deploy-workflows")
     def deploy_command():
-        """Deploy every workflows/*.bpmn whose content changed since its latest version."""
+        """Deploy every workflows/*.dmn and *.bpmn whose content changed since its latest version."""
         try:
-            kept = []
-            for record in deploy_workflows(engine=cascade(), kept=kept):
-                click.echo(f"deployed {record.process_key} v{record.version}")
-            for record in kept:
+            kept, decisions = [], ([], [])
+            records = deploy_workflows(engine=cascade(), kept=kept, decisions=decisions)
+            shown = [(r.decision_key, r) for r in decisions[0]] + [(r.process_key, r) for r in records]
+            held = [(r.decision_key, r) for r in decisions[1]] + [(r.process_key, r) for r in kept]
+            for key, record in shown:
+                click.echo(f"deployed {key} v{record.version}")
+            for key, record in held:
                 click.echo(
-                    f"kept {record.process_key} v{record.version}: deployed by an administrator "
+                    f"kept {key} v{record.version}: deployed by an administrator "
                     f"({record.source}); the file in workflows/ is not deployed over it"
                 )
         except DefinitionError as exc:

@@ -12,6 +12,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from engine.core.access import can_act_on_task, can_see_task, can_start
 from engine.core.calls import resolver, settled
 from engine.core.clock import clock
+from engine.core.decisions import decision_resolver
 from engine.core.delivery import Delivery, org_kinds
 from engine.core.errors import (
     EngineError,
@@ -68,8 +69,14 @@ class Cascade(Delivery):
         With `kept` (a list to fill), a process whose latest version came from elsewhere (an administrator's
         modeller or upload) is left as it is and its latest version added to `kept`: seeding never overrides."""
         deployed = lambda pid: store.latest_definition(pid) is not None  # noqa: E731 - calls to other files
+        decided = lambda key: store.latest_decision(key) is not None  # noqa: E731 - business rule tasks
         parsed, _warnings = checked_definition(
-            xml, filename=source, known_roles=known_roles, known_messages=known_messages, deployed=deployed
+            xml,
+            filename=source,
+            known_roles=known_roles,
+            known_messages=known_messages,
+            deployed=deployed,
+            decided=decided,
         )
         digest = hashlib.sha256(parsed.xml).hexdigest()
         out = []
@@ -158,7 +165,7 @@ class Cascade(Delivery):
             serializer_version=SERIALIZER_VERSION,
             subject=subject,
         )
-        live = self.runtime.new(definition, resolver(store))
+        live = self.runtime.new(definition, resolver(store), decision_resolver(store))
         if timer_start:
             fire_timer_start(live.workflow, timer_start)
         else:
@@ -266,7 +273,7 @@ class Cascade(Delivery):
             if live is not None and settled(live):
                 return live
         definition = store.definition(instance.definition_id)
-        return self.runtime.load(definition, store.load_state(instance.id), resolver(store))
+        return self.runtime.load(definition, store.load_state(instance.id), resolver(store), decision_resolver(store))
 
     def advance_and_save(
         self, store: Store, instance: InstanceRecord, live: LiveInstance, skip: frozenset[str] = frozenset()

@@ -40,6 +40,7 @@ from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
+from engine.core.decisions import DecisionTask, DecisionTaskConverter, DecisionTaskParser
 from engine.core.errors import DefinitionError, Problem
 from engine.core.task_parsers import (
     CascadeBoundaryEventParser,
@@ -102,6 +103,7 @@ class CascadeParser(CamundaParser):
         full_tag("boundaryEvent"): (CascadeBoundaryEventParser, BoundaryEvent),
         full_tag("sendTask"): (CascadeSendTaskParser, SendTask),
         full_tag("receiveTask"): (CascadeReceiveTaskParser, ReceiveTask),
+        full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),
     }
 
 
@@ -109,6 +111,7 @@ class CascadeParser(CamundaParser):
 SERIALIZER_CONFIG = {
     **CAMUNDA_CONFIG,
     PassThroughTask: BpmnTaskSpecConverter,
+    DecisionTask: DecisionTaskConverter,
 }
 
 

@@ -23,24 +23,52 @@ _WHAT = {
     "duration": "khoảng thời gian",
     "date": "thời điểm",
     "cycle": "chu kỳ lặp",
+    "input": "đầu vào",
+    "output": "đầu ra",
 }
 
 _CATALOGUE: list[tuple[str, str]] = [
     # engine.core.validation (XML pass)
     (r"ad-hoc sub-processes do not run in SpiffWorkflow 3.2.*", "Tiểu quy trình ad-hoc không chạy được trên bộ máy."),
+    # engine.core.decisions and engine.core.decision_tables (business rule tasks, DMN files)
     (
-        r"business rule tasks need DMN, which Cascade does not deploy",
-        "Nhiệm vụ quy tắc nghiệp vụ (business rule task) cần bảng quyết định DMN, Cascade chưa triển khai DMN.",
+        r"the business rule task names no decision \(camunda:decisionRef\)",
+        "Nhiệm vụ quy tắc nghiệp vụ không chỉ ra bảng quyết định (camunda:decisionRef).",
     ),
+    (
+        r"evaluates the DMN decision '(?P<a>[^']*)', which is not deployed",
+        "Nhiệm vụ quy tắc nghiệp vụ dùng bảng quyết định DMN '{a}', bảng này chưa được triển khai.",
+    ),
+    (r"The file is not a DMN file: its root element is <(?P<a>[^>]*)>\.", "Tệp không phải DMN (gốc là <{a}>)."),
+    (
+        r"a DMN file must hold exactly one decision \(this one has (?P<a>\d+)\)",
+        "Tệp DMN phải có đúng một bảng quyết định (tệp này có {a}).",
+    ),
+    (
+        r"the decision id '(?P<a>[^']*)' must be a name like .*",
+        "Mã bảng quyết định '{a}' phải là tên dạng incident_notices.",
+    ),
+    (r"the decision must be one decision table", "Quyết định phải là một bảng quyết định (decision table)."),
+    (
+        r"hit policy (?P<a>.*) is not supported \(use UNIQUE, FIRST or COLLECT\)",
+        "Chính sách chọn quy tắc (hit policy) {a} không được hỗ trợ (dùng UNIQUE, FIRST hoặc COLLECT).",
+    ),
+    (r"input '(?P<a>[^']*)': its expression is not valid: (?P<b>.*)", "Đầu vào '{a}': biểu thức không hợp lệ: {b}"),
+    (r"the decision table has no output", "Bảng quyết định không có đầu ra nào."),
+    (
+        r"output '(?P<a>[^']*)' needs a name like .*",
+        "Đầu ra '{a}' cần tên biến dạng bao_cap_tren (biến được gán kết quả).",
+    ),
+    (
+        r"rule (?P<a>\d+) has (?P<b>\d+) input and (?P<c>\d+) output cells",
+        "Quy tắc {a} có {b} ô đầu vào và {c} ô đầu ra, không khớp với các cột của bảng.",
+    ),
+    (
+        r"rule (?P<a>\d+): (?P<w>input|output) cell '(?P<b>.*)' is not valid: (?P<c>.*)",
+        "Quy tắc {a}: ô {w} '{b}' không hợp lệ: {c}",
+    ),
+    (r"the decision table cannot be read: (?P<a>.*)", "Không đọc được bảng quyết định: {a}"),
     (r"complex gateways are not supported", "Cổng phức hợp (complex gateway) không được hỗ trợ."),
-    (
-        r"receive tasks never get Cascade's messages.*",
-        "Nhiệm vụ nhận (receive task) không nhận được thông điệp của Cascade; hãy dùng sự kiện bắt thông điệp.",
-    ),
-    (
-        r"send tasks send the whole task data as the payload.*",
-        "Nhiệm vụ gửi (send task) gửi toàn bộ dữ liệu; hãy dùng sự kiện ném thông điệp có camunda:expression.",
-    ),
     (
         r"conditional catch events are never re-checked by the engine.*",
         "Sự kiện điều kiện không bao giờ được kiểm tra lại; hãy dùng cổng rẽ nhánh hoặc bộ hẹn giờ.",
@@ -55,6 +83,8 @@ _CATALOGUE: list[tuple[str, str]] = [
         "Thông điệp '{a}' được gửi nhưng không quy trình nào đã triển khai (kể cả tệp này) nhận nó.",
     ),
     (r"message throw names no message \(messageRef\)", "Sự kiện gửi thông điệp không chỉ ra thông điệp (messageRef)."),
+    (r"receive task names no message \(messageRef\)", "Nhiệm vụ nhận không chỉ ra thông điệp chờ nhận (messageRef)."),
+    (r"send task names no message \(messageRef\)", "Nhiệm vụ gửi không chỉ ra thông điệp gửi đi (messageRef)."),
     (
         r"error and escalation event sub-processes start at once.*",
         "Tiểu quy trình sự kiện lỗi/leo thang sẽ chạy ngay khi quy trình bắt đầu (giới hạn của bộ máy).",

@@ -24,6 +24,7 @@ from SpiffWorkflow.task import TaskState
 from engine.core import parser as bpmn_parser
 from engine.core.calls import Resolve, pin_called, stored_pins, with_called
 from engine.core.clock import VN_TZ, clock, install_clock
+from engine.core.decisions import DecisionSource, attach
 from engine.core.errors import EngineError
 from engine.core.fold import fold_finished_iterations
 from engine.core.ports import DefinitionRecord
@@ -119,19 +120,29 @@ class Runtime:
         return cached
 
     # -- lifecycle --------------------------------------------------------------------------------------
-    def new(self, definition: DefinitionRecord, resolve: Resolve | None = None) -> LiveInstance:
+    def new(
+        self, definition: DefinitionRecord, resolve: Resolve | None = None, decide: DecisionSource | None = None
+    ) -> LiveInstance:
         spec, subs = specs = self.specs(definition)
         subs, called = with_called(self, specs, {}, resolve)
         live = LiveInstance(BpmnWorkflow(spec, subs, script_engine=self.script_engine), Snapshot(), definition)
         live.called = called
+        attach(live.workflow, decide)  # business rule tasks read their pinned tables (engine.core.decisions)
         return live
 
-    def load(self, definition: DefinitionRecord, stored: StoredState, resolve: Resolve | None = None) -> LiveInstance:
+    def load(
+        self,
+        definition: DefinitionRecord,
+        stored: StoredState,
+        resolve: Resolve | None = None,
+        decide: DecisionSource | None = None,
+    ) -> LiveInstance:
         spec, subs = specs = self.specs(definition)
         subs, called = with_called(self, specs, stored_pins(stored.parts), resolve)
         wf, snapshot = self.codec.restore(spec, subs, stored, self.script_engine)
         live = LiveInstance(wf, snapshot, definition)
         live.called = called
+        attach(wf, decide)
         return live
 
     def start_with_message(self, live: LiveInstance, name: str, payload: dict) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from lxml import etree
 
+from engine.core.decisions import decision_ref_problems
 from engine.core.errors import DefinitionError, Problem
 from engine.core.parser import TIMER_KINDS, Definition, iso_literal_kind, load_definition
 from engine.core.scripting import check_expression
@@ -25,16 +26,7 @@ C = f"{{{CAMUNDA_NS}}}"
 
 UNSUPPORTED = {
     "adHocSubProcess": "ad-hoc sub-processes do not run in SpiffWorkflow 3.2 (engine-notes §1.2)",
-    "businessRuleTask": "business rule tasks need DMN, which Cascade does not deploy",
     "complexGateway": "complex gateways are not supported",
-    "receiveTask": (
-        "receive tasks never get Cascade's messages (SpiffWorkflow's Camunda parser gives them another kind of "
-        "message definition, engine-notes §1.2); use an intermediate message catch event"
-    ),
-    "sendTask": (
-        "send tasks send the whole task data as the payload (engine-notes §1.2); use an intermediate message "
-        "throw event with camunda:expression"
-    ),
 }
 
 
@@ -45,10 +37,11 @@ def checked_definition(
     known_messages: set[str] | None = None,
     filename: str = "upload.bpmn",
     deployed: Callable[[str], bool] | None = None,
+    decided: Callable[[str], bool] | None = None,
 ) -> tuple[Definition, list[Problem]]:
     """The parsed file and its warnings, or DefinitionError naming every problem `validate_definition`
     finds (deploy and validate say the same)."""
-    kw = {"known_roles": known_roles, "known_messages": known_messages, "deployed": deployed}
+    kw = {"known_roles": known_roles, "known_messages": known_messages, "deployed": deployed, "decided": decided}
     try:
         definition = load_definition(xml, filename=filename, calls_out=True)
     except DefinitionError as exc:
@@ -87,6 +80,7 @@ def validate_definition(
     known_roles: set[str],
     known_messages: set[str] | None = None,
     deployed: Callable[[str], bool] | None = None,
+    decided: Callable[[str], bool] | None = None,
 ) -> list[Problem]:
     """Every problem that would stop this definition from running as intended; [] when it can be deployed.
 
@@ -94,7 +88,8 @@ def validate_definition(
     load problems, after any unsupported constructs found in its XML). With `known_messages` (the message
     names other deployed processes catch), every message thrown must have a catcher here or there.
     `deployed(process_id)` says whether a process that a call activity names in another file is deployed;
-    without it, every call to another file is refused (nothing to check it against).
+    without it, every call to another file is refused (nothing to check it against). `decided(decision_id)`
+    says whether the decision a business rule task evaluates is deployed (without it, only that it names one).
     """
     problems: list[Problem] = []
     if isinstance(definition, (bytes, bytearray, str)):
@@ -104,7 +99,7 @@ def validate_definition(
             )
         except DefinitionError as exc:
             return exc.problems or [Problem(None, str(exc))]
-        problems += _xml_problems(root)
+        problems += _xml_problems(root) + decision_ref_problems(root, decided)
         if known_messages is not None:
             problems += _catcher_problems(root, known_messages)
         try:
@@ -114,7 +109,7 @@ def validate_definition(
             loader = [p for p in exc.problems or [Problem(None, str(exc))] if p.element_id not in named_already]
             return named(root, _unique(problems + loader))
     else:
-        problems += _xml_problems(definition.root)
+        problems += _xml_problems(definition.root) + decision_ref_problems(definition.root, decided)
         if known_messages is not None:
             problems += _catcher_problems(definition.root, known_messages)
     problems += spec_problems(definition, known_roles)
@@ -198,8 +193,19 @@ def _message_names(root: etree._Element) -> dict[str, str]:
     return {m.get("id"): m.get("name") or m.get("id") for m in root.iter(B + "message") if m.get("id")}
 
 
+THROWS = (B + "intermediateThrowEvent", B + "endEvent", B + "sendTask")
+CATCHES = (B + "startEvent", B + "intermediateCatchEvent", B + "boundaryEvent", B + "receiveTask")
+
+
+def _message_definition(node: etree._Element) -> etree._Element | None:
+    """Where the message is named: an event's messageEventDefinition, or a send/receive task itself."""
+    if node.tag in (B + "sendTask", B + "receiveTask"):
+        return node
+    return node.find(B + "messageEventDefinition")
+
+
 def _event_message(event: etree._Element, names: dict[str, str]) -> str | None:
-    definition = event.find(B + "messageEventDefinition")
+    definition = _message_definition(event)
     if definition is None:
         return None
     ref = definition.get("messageRef")
@@ -207,10 +213,10 @@ def _event_message(event: etree._Element, names: dict[str, str]) -> str | None:
 
 
 def thrown_messages(root: etree._Element) -> dict[str, str]:
-    """Message name → id of an element that throws it (intermediate throw or end event)."""
+    """Message name → id of an element that throws it (intermediate throw or end event, send task)."""
     names = _message_names(root)
     out: dict[str, str] = {}
-    for event in root.iter(B + "intermediateThrowEvent", B + "endEvent"):
+    for event in root.iter(*THROWS):
         name = _event_message(event, names)
         if name:
             out.setdefault(name, event.get("id"))
@@ -218,10 +224,10 @@ def thrown_messages(root: etree._Element) -> dict[str, str]:
 
 
 def caught_messages(root: etree._Element) -> set[str]:
-    """Names of the messages this file waits for (start, intermediate catch and boundary events)."""
+    """Names of the messages this file waits for (start, intermediate catch and boundary events, receive tasks)."""
     names = _message_names(root)
     out = set()
-    for event in root.iter(B + "startEvent", B + "intermediateCatchEvent", B + "boundaryEvent"):
+    for event in root.iter(*CATCHES):
         name = _event_message(event, names)
         if name:
             out.add(name)
@@ -232,7 +238,7 @@ def _catcher_problems(root: etree._Element, known_messages: set[str]) -> list[Pr
     caught = caught_messages(root) | set(known_messages)
     out = []
     names = _message_names(root)
-    for event in root.iter(B + "intermediateThrowEvent", B + "endEvent"):
+    for event in root.iter(*THROWS):
         name = _event_message(event, names)
         if name and name not in caught:
             out.append(
@@ -323,9 +329,12 @@ def _timer_problems(root: etree._Element) -> list[Problem]:
 
 def _message_throw_problems(root: etree._Element) -> list[Problem]:
     out = []
-    for event in root.iter(B + "intermediateThrowEvent", B + "endEvent"):
-        definition = event.find(B + "messageEventDefinition")
+    for event in root.iter(*THROWS):
+        definition = _message_definition(event)
         if definition is None:
+            continue
+        if event.tag == B + "sendTask" and not event.get("messageRef"):
+            out.append(Problem(event.get("id"), "send task names no message (messageRef)"))
             continue
         expression = definition.get(C + "expression")
         if expression is None or not expression.strip():
@@ -338,6 +347,9 @@ def _message_throw_problems(root: etree._Element) -> list[Problem]:
         error = check_expression(expression)
         if error:
             out.append(Problem(event.get("id"), f"message payload does not compile: {error}"))
+    for task in root.iter(B + "receiveTask"):
+        if not task.get("messageRef"):  # bpmn-js writes the message as the task's messageRef
+            out.append(Problem(task.get("id"), "receive task names no message (messageRef)"))
     return out
 
 

@@ -3,6 +3,8 @@ Python repr nor a bare KeyError."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from engine.core.cascade import Cascade
@@ -33,11 +35,12 @@ DATA_ASSOCIATION = doc(
     )
 )
 ACTOR = Actor(user_id=1, org_id=1, roles=frozenset({"admin"}))
+NOTHING_DEPLOYED = SimpleNamespace(latest_decision=lambda key: None, latest_definition=lambda pid: None)
 
 
 def deploy_problems(xml: bytes) -> list:
     with pytest.raises(DefinitionError) as caught:
-        Cascade().deploy(None, ACTOR, xml, source="upload.bpmn", known_roles=ROLES)  # refused before any store use
+        Cascade().deploy(NOTHING_DEPLOYED, ACTOR, xml, source="upload.bpmn", known_roles=ROLES)  # refused, no write
     return caught.value.problems
 
 
@@ -47,7 +50,7 @@ def key(problems) -> list:
 
 @pytest.mark.parametrize("xml", [BROKEN, UNKNOWN_ROLE, DATA_ASSOCIATION])
 def test_deploy_reports_every_problem_validate_reports(xml):
-    assert key(deploy_problems(xml)) == key(validate_definition(xml, known_roles=ROLES))
+    assert key(deploy_problems(xml)) == key(validate_definition(xml, known_roles=ROLES, decided=lambda k: False))
 
 
 def test_problems_name_their_element_and_never_a_bare_key_error():
@@ -69,7 +72,7 @@ def test_no_python_object_reaches_a_message():
 def test_problems_read_in_vietnamese_with_the_element_named():
     rule = next(p for p in deploy_problems(BROKEN) if p.element_id == "rule")
     assert problem_text(rule).startswith("Xếp mức độ (rule): Nhiệm vụ quy tắc nghiệp vụ")
-    assert problem_text(rule, "en").startswith("Xếp mức độ (rule): business rule tasks need DMN")
+    assert problem_text(rule, "en").startswith("Xếp mức độ (rule): evaluates the DMN decision 'muc_do'")
     assert problem_json(rule)["name"] == "Xếp mức độ"
     assert vietnamese("unknown role 'wizard' in candidate group 'wizard' (known: clerk)") == (
         "Vai trò 'wizard' trong nhóm thực hiện 'wizard' không tồn tại (có: clerk)."
@@ -81,7 +84,7 @@ SAMPLES = [
     DATA_ASSOCIATION,
     b"<not-closed>",
     b"",
-    doc(chain(START, '<bpmn:scriptTask id="sc"/>', END)),
+    doc(chain(START, '<bpmn:scriptTask id="sc"/>', '<bpmn:businessRuleTask id="br"/>', END)),
     doc(chain(START, '<bpmn:serviceTask id="svc"/>', END)),
     doc(chain(START, user('camunda:candidateGroups="clerk@moon" camunda:dueDate="R3/PT1H"'), END)),
     doc(chain(START, user(inner=form('<camunda:formField id="x" type="textarea"/>')), END)),

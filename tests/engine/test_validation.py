@@ -260,9 +260,12 @@ def test_message_throws_need_a_compiling_camunda_expression(tag):
 
 
 # --- constructs the engine cannot run ---------------------------------------------------------------------
-def test_business_rule_task_without_dmn_is_named():
-    found = problems(doc(chain(START, '<bpmn:businessRuleTask id="rule" camunda:decisionRef="d"/>', END)))
-    assert_problem(found, "rule", "need DMN")
+def test_business_rule_task_needs_its_decision_deployed():
+    xml = doc(chain(START, '<bpmn:businessRuleTask id="rule" camunda:decisionRef="d"/>', END))
+    found = validate_definition(xml, known_roles=ROLES, decided=lambda key: False)
+    assert_problem(found, "rule", "evaluates the DMN decision 'd', which is not deployed")
+    assert validate_definition(xml, known_roles=ROLES, decided={"d"}.__contains__) == []
+    assert_problem(problems(doc(chain(START, '<bpmn:businessRuleTask id="rule"/>', END))), "rule", "names no decision")
 
 
 def test_ad_hoc_subprocess_is_named():
