@@ -4,7 +4,6 @@ the engine services."""
 from __future__ import annotations
 
 import signal
-import time
 from datetime import timedelta
 
 import click
@@ -29,6 +28,7 @@ from seed import run as run_seed
 from web.cli_accounts import register_account_commands
 from web.deps import cascade, store
 from web.mail import smtp_sender
+from web.worker import Waker, run_worker
 
 
 def register_cli(app) -> None:
@@ -63,22 +63,14 @@ def register_cli(app) -> None:
             raise click.ClickException(str(exc))
 
     @app.cli.command("worker")
-    @click.option("--interval", default=1.0, help="Seconds between polls.")
+    @click.option("--interval", default=1.0, help="Longest sleep between rounds, in seconds (wakes sooner on work).")
     @click.option("--once", is_flag=True, help="Run one round and exit.")
     def worker_command(interval: float, once: bool):
-        """Fire due timers and deliver pending messages until stopped (safe to run several)."""
-        stopping = []
-        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-        while not stopping:
-            fired = cascade().fire_due_timers(store())
-            delivered = cascade().deliver_messages(store())
-            cascade().deliver_emails(store(), smtp_sender())
-            db.session.remove()
-            if fired or delivered:
-                current_app.logger.info("worker: %s timer instance(s), %s message(s)", fired, delivered)
-            if once:
-                break
-            time.sleep(interval)
+        """Fire due timers and deliver pending messages until stopped (safe to run several): sleeps until the next
+        due time, a PostgreSQL NOTIFY of new work, or --interval (web/worker.py)."""
+        waker = Waker()
+        signal.signal(signal.SIGTERM, lambda *_: waker.stop())
+        run_worker(cascade, store, smtp_sender(), interval, once=once, waker=waker)
 
     @app.cli.command("open-period")
     @click.argument("regime_id", type=int)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, literal, select, text, update
 
 from engine.core.errors import EngineError
 from engine.core.ports import EmailRecord, MessageRecord, NewMessage
@@ -20,6 +20,9 @@ from models.workflow import Message, Timer
 EMAIL_LEASE = timedelta(minutes=10)  # a claimed e-mail is not claimed again before this, unless marked sent/failed
 BURST = timedelta(minutes=10)  # notifications of one kind to one person this close together are one notification
 GROUPED = re.compile(r"^(\d+) (trường|đơn vị): ")
+WORK_CHANNEL = "cascade_work"  # PostgreSQL: what sleeping workers LISTEN on (web/worker.py)
+_NOTIFY_WORK = text(f"NOTIFY {WORK_CHANNEL}")
+_NOTIFIED = "cascade_work_notified"  # session.info: the transaction that already sent its NOTIFY
 
 
 def _subject(body: str) -> str:
@@ -69,21 +72,47 @@ class OutboxStore(StoreBase):
         if not self._pg:
             self._exec(_TAKE_WRITE_LOCK)
 
+    def _wake_workers(self) -> None:
+        """PostgreSQL: `NOTIFY cascade_work` once in this transaction, which wrote a timer or an outbox message;
+        the server delivers it to the listening workers when (and only if) the transaction commits."""
+        if not self._pg:
+            return
+        transaction = self.session().get_transaction()  # scoped_session → this thread's session
+        if self.session.info.get(_NOTIFIED) is not transaction:
+            self._exec(_NOTIFY_WORK)
+            self.session.info[_NOTIFIED] = transaction
+
+    def next_due_at(self, now: datetime) -> datetime | None:
+        """When the worker next has something to do, in one cheap statement: `now` when a message waits for its
+        first delivery, else the earliest due time of a waiting timer or a queued e-mail (None: nothing). Messages
+        that failed are retried at the worker's interval, and timer start events are not rows: not counted."""
+        timer = select(func.min(Timer.due_at)).where(Timer.fired.is_(False), Timer.parked.is_(False))
+        email = select(func.min(EmailMessage.next_attempt_at)).where(EmailMessage.status == "pending")
+        message = select(literal(1)).where(Message.status == "pending", Message.attempts == 0).limit(1)
+        row = self.session.execute(select(timer.scalar_subquery(), email.scalar_subquery(), message.exists())).one()
+        if row[2]:
+            return now
+        return min((due for due in row[:2] if due is not None), default=None)
+
     # timers -----------------------------------------------------------------------------------------
     def sync_timers(self, instance_id: int, waiting: dict[str, tuple[str, datetime]]) -> None:
         rows = {
             t.guid: t
             for t in self.session.scalars(select(Timer).where(Timer.instance_id == instance_id, Timer.fired.is_(False)))
         }
+        wake = False  # a new timer, or one whose due time moved: the workers' next wake-up may change
         for guid, row in rows.items():
             if guid not in waiting:
                 self.session.delete(row)
             elif row.due_at != waiting[guid][1]:
-                row.due_at = waiting[guid][1]
+                row.due_at, wake = waiting[guid][1], True
         for guid, (bpmn_id, due) in waiting.items():
             if guid not in rows:
                 self.session.add(Timer(instance_id=instance_id, guid=guid, bpmn_id=bpmn_id, due_at=due))
+                wake = True
         self.session.flush()
+        if wake:
+            self._wake_workers()
 
     def due_timer_instances(self, now: datetime, limit: int) -> list[int]:
         stmt = (
@@ -136,8 +165,11 @@ class OutboxStore(StoreBase):
             for m in messages
         ]
         if len(rows) == 1:
-            return [self._exec(_INSERT_MESSAGE, rows[0]).scalar_one()]
-        return list(self.session.scalars(_INSERT_MESSAGE, rows, execution_options={"sort_by_parameter_order": True}))
+            ids = [self._exec(_INSERT_MESSAGE, rows[0]).scalar_one()]
+        else:
+            ids = list(self.session.scalars(_INSERT_MESSAGE, rows, execution_options={"sort_by_parameter_order": True}))
+        self._wake_workers()
+        return ids
 
     def claim_pending_messages(self, limit: int) -> list[MessageRecord]:
         """The oldest pending messages, claimed until this transaction ends; other workers skip them."""
