@@ -65,6 +65,7 @@ ACTIONS = {
     "document.issue": ("cấp số, phát hành", "numbered and issued"),
     "timer.fire": ("đến hạn (hẹn giờ)", "timer fired"),
     "definition.deploy": ("triển khai phiên bản quy trình", "deployed a process version"),
+    "decision.deploy": ("triển khai phiên bản bảng quyết định (DMN)", "deployed a decision table (DMN) version"),
     "message.duplicate": ("bỏ qua thông điệp trùng", "duplicate message dropped"),
     "message.deliver": ("chuyển thông điệp", "message delivered"),
     "report.period_open": ("mở kỳ báo cáo", "reporting period opened"),

@@ -16,11 +16,12 @@ from models.decision import DecisionDefinition
 from models.incident import Incident, Notification
 from models.org import User
 from models.store import SqlStore
-from models.workflow import HumanTask, ProcessInstance
+from models.workflow import AuditEvent, HumanTask, ProcessInstance
 from seed import run as run_seed
 from tests.engine.test_decisions import TABLE, with_fight_rule
 from tests.web.test_incidents import T0, raise_incident
 from web.deps import cascade
+from web.filters import action_label
 
 PRINCIPAL = "thcs-suoikhoang.ht"  # raises it himself: no confirmation step, the table is read at once
 CITY_LEADER = "ubndtp.lanhdao"
@@ -64,6 +65,10 @@ def test_an_administrators_table_changes_who_is_told_of_new_incidents_only(app, 
         v2 = deploy_decision(changed, user("admin"))
         assert (v2.version, v2.source, v2.deployed_by_id) == (2, "modeller", user("admin").id)
         assert [d.version for d in latest_decisions() if d.decision_key == "incident_notices"] == [2]
+        audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "decision.deploy")).one()
+        assert audit.user_id == user("admin").id and audit.detail["version"] == 2
+        with app.test_request_context("/?lang=vi"):
+            assert action_label("decision.deploy").startswith("triển khai phiên bản bảng quyết định")
 
         _, after = raise_incident(browser, PRINCIPAL, category="fight", severity="minor")
         assert city_told_of(after) and "police_coordination" in task_ids(after)
