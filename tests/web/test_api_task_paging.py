@@ -137,6 +137,10 @@ def test_each_filter_and_the_instance_filter(app):
         assert ids(listing(client, cttt, process="school_plan")) == [world["review"]]
         assert ids(listing(client, cttt, org=world["a"])) == [world["review"]]
         assert ids(listing(client, cttt, document=document)) == [world["review"]]
+        assert ids(listing(client, cttt, q=org(SCHOOL_A).name)) == [world["review"]]
+        assert ids(listing(client, cttt, q=org(SCHOOL_A).name, process="school_plan", org=world["a"])) == [
+            world["review"]
+        ]
         one = listing(client, cttt, instance=world["review_instance"])
         assert ids(one) == [world["review"]] and one["total"] == 1
         for instance_id in late:
