@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -73,6 +74,14 @@ def add_rule_on_top(page) -> str:  # noqa: F811
     return new
 
 
+def retype(page, cell, text: str) -> None:  # noqa: F811
+    """Click into a cell, select what it holds and type over it, as a user would."""
+    cell.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text)
+    page.mouse.click(5, 5)
+
+
 def test_admin_edits_the_incident_table_and_new_incidents_follow_it(live_server, page, sqlite_app, tmp_path):  # noqa: F811
     base = live_server
     clock.freeze(T0)
@@ -105,9 +114,20 @@ def test_admin_edits_the_incident_table_and_new_incidents_follow_it(live_server,
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 360  # the table scrolls in its box
     page.set_viewport_size({"width": 1366, "height": 768})
 
+    # a mistake in a cell is named by its rule on «Kiểm tra»; corrected in the cell, the table validates
+    up_cell = page.locator(f'td[data-row-id="{new_rule}"][data-col-id="{column_ids(page)["bao_cap_tren"]}"]')
+    retype(page, up_cell, "true true")
     page.click("#dmn-validate")
-    page.wait_for_selector("#dmn-editor[data-validated]")
-    assert page.get_attribute("#dmn-editor", "data-validated") == "ok", page.inner_text("#dmn-problems")
+    page.wait_for_selector("#dmn-editor[data-validated='problems']", state="attached")
+    problems = page.inner_text("#dmn-problems")
+    assert new_rule in problems and "quy tắc 1" in problems.lower(), problems
+    retype(page, up_cell, "true")
+    page.click("#dmn-validate")
+    page.wait_for_selector("#dmn-editor[data-validated='ok']", state="attached")
+    assert page.inner_text("#dmn-problems") == ""
+    with page.expect_download() as download:
+        page.click("#dmn-download")  # the table as edited, before it is deployed
+    assert f'<rule id="{new_rule}">' in Path(download.value.path()).read_text()
     page.click("#dmn-deploy")
     page.wait_for_selector("#dmn-editor[data-deployed]")
     assert page.get_attribute("#dmn-editor", "data-deployed") == "2"
