@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 IDLE_RECHECK = 0.1  # s: work is due but this round found none (another process holds it): look again this soon
 DELIVERY_LIMIT = 500  # messages per round (Cascade.deliver_messages' default)
-EARLY = 0.002  # s: a wake-up this close before a due time counts as on time (sleep granularity)
+PAST_DUE = 0.001  # s: wake this much after a due time, so the round's clock has passed it
 
 
 class Waker:
@@ -107,9 +107,9 @@ def sleep_for(store, interval: float, worked: bool, idle: float = IDLE_RECHECK) 
     if due is None:
         return interval
     seconds = (due - now).total_seconds()
-    if seconds <= EARLY:
-        return 0.0 if worked else min(interval, max(IDLE_RECHECK, idle))
-    return min(interval, seconds)
+    if seconds > 0:
+        return min(interval, seconds + PAST_DUE)
+    return 0.0 if worked else min(interval, max(IDLE_RECHECK, idle))
 
 
 def run_worker(
@@ -117,16 +117,18 @@ def run_worker(
 ) -> None:
     """Rounds until `waker.stop()`: due timers (and timer start events), pending messages, e-mail.
 
-    The outbox is read when a NOTIFY woke the worker, when the last read stopped at its limit, and at least
-    every `interval` seconds (so a message that failed is retried at that pace, not at every timer's wake-up)."""
+    The outbox is read after a NOTIFY, after timers fired (what they threw goes at once), when the last read
+    stopped at its limit, and at least every `interval` seconds: a message that failed is retried at about that
+    pace, not at every wake-up."""
     waker = waker or Waker()
     deliver_at, notified, full = 0.0, True, False
     try:
-        waker.listen()
+        if not once:
+            waker.listen()
         while not waker.stopped:
             fired = cascade().fire_due_timers(store())
             delivered = 0
-            if notified or full or time.monotonic() >= deliver_at:
+            if notified or full or fired or time.monotonic() >= deliver_at:
                 deliver_at = time.monotonic() + interval
                 delivered = cascade().deliver_messages(store(), limit=DELIVERY_LIMIT)
                 full = delivered >= DELIVERY_LIMIT
