@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING
 
 from engine.core.clock import clock
 from engine.core.errors import EngineError, NotAllowedError
-from engine.core.ports import Actor, NewMessage, Store
+from engine.core.ports import Actor, InstanceRecord, NewMessage, Store
 from engine.tt124.common import midnight
-from engine.tt124.rules import FIRST_YEAR, calendar, eligibility, openable_year
+from engine.tt124.rules import FIRST_YEAR, calendar, eligibility, openable_year, scheduled_year
 
 if TYPE_CHECKING:
     from engine.core.cascade import Cascade
+    from engine.core.runtime import ServiceCall
 
 OPENERS = frozenset({"specialist", "leader", "deputy"})
 
@@ -43,13 +44,17 @@ def open_cycle(engine: Cascade, store: Store, actor: Actor, receiver_id: int, ye
     """Open a year for the receiving office's schools: each school's eligibility (level, or the administrator's
     override) is kept on its record; each eligible school gets its own `tt124_cycle` instance."""
     try:
-        return _open(store, actor, receiver_id, year)
+        cycle_id = open_year(store, actor, receiver_id, year)
+        store.commit()
+        return cycle_id
     except Exception:
         store.rollback()
         raise
 
 
-def _open(store: Store, actor: Actor, receiver_id: int, year: int) -> int:
+def open_year(store: Store, actor: Actor, receiver_id: int, year: int) -> int:
+    """Open the year in the caller's transaction (`open_cycle` commits it; the yearly timer start's step is
+    committed with its instance)."""
     receiver = store.org(receiver_id)
     if not (actor.user_id is None or actor.is_admin or (receiver.id in actor.org_scope and actor.roles & OPENERS)):
         raise NotAllowedError("Chỉ đơn vị tiếp nhận hồ sơ mới mở năm đánh giá Thông tư 124.")
@@ -83,8 +88,20 @@ def _open(store: Store, actor: Actor, receiver_id: int, year: int) -> int:
             )
     detail = {"cycle_id": cycle.id, "year": year, "schools": len(schools), "eligible": started}
     store.audit(actor, "tt124.open", detail=detail, at=clock.now())
-    store.commit()
     return cycle.id
+
+
+def tt124_open_year(engine: Cascade, store: Store, instance: InstanceRecord, call: ServiceCall) -> dict:
+    """The step of `workflows/tt124_year.bpmn`, started by its yearly timer on 16/11 at each office: open the year
+    whose window begins that day for the office's schools, unless it is open already (by hand, or by an earlier
+    run) or the office manages no school. What it did is kept in the instance as `ket_qua`."""
+    year = scheduled_year(clock.today())
+    if store.tt124_cycle_of(instance.org_id, year) is not None:
+        return {"nam_danh_gia": year, "ket_qua": f"Năm đánh giá {year} đã được mở trước đó."}
+    if not any(o.parent_id == instance.org_id and o.kind == "school" for o in store.orgs()):
+        return {"nam_danh_gia": year, "ket_qua": "Đơn vị không quản lý cơ sở giáo dục nào."}
+    cycle_id = open_year(store, Actor.system(), instance.org_id, year)
+    return {"nam_danh_gia": year, "cycle_id": cycle_id, "ket_qua": f"Đã mở năm đánh giá {year}."}
 
 
 def set_eligibility(store: Store, actor: Actor, school_id: int, eligible: bool | None, reason: str) -> None:

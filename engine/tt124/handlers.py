@@ -12,6 +12,7 @@ from engine.core.orgs import resolve_scope
 from engine.core.ports import InstanceRecord, Store
 from engine.core.runtime import ServiceCall
 from engine.tt124.common import OFFICE, fill, opened, participation_of, person, tell, url
+from engine.tt124.cycle import tt124_open_year
 from engine.tt124.decision import require_decision_time, tt124_certificate
 from engine.tt124.dossier import tt124_dossier
 from engine.tt124.evidence import tt124_evidence
@@ -163,4 +164,5 @@ HANDLERS = {
     "tt124_dossier": tt124_dossier,
     "tt124_certificate": tt124_certificate,
     "tt124_flag": tt124_flag,
+    "tt124_open_year": tt124_open_year,
 }

@@ -87,6 +87,11 @@ def calendar(year: int) -> Calendar:
 FIRST_YEAR = 2022  # the Circular is in force from 10/02/2022
 
 
+def scheduled_year(today: date) -> int:
+    """The year the yearly 16/11 start opens: the one whose window begins that day (16/11/2022 opens 2023)."""
+    return today.year + 1 if (today.month, today.day) >= (11, 16) else today.year
+
+
 def openable_year(year: int, today: date) -> bool:
     """A year can be opened from the Circular's first year up to next year (opened ahead once the current
     window closes on 15/11)."""

@@ -61,6 +61,11 @@ class Tt124Store(StoreBase):
     def tt124_cycle(self, cycle_id: int) -> Tt124CycleRecord:
         return self._tt124_cycle(self.session.get(Tt124Cycle, cycle_id))
 
+    def tt124_cycle_of(self, receiver_id: int, year: int) -> Tt124CycleRecord | None:
+        stmt = select(Tt124Cycle).where(Tt124Cycle.receiver_id == receiver_id, Tt124Cycle.year == year)
+        row = self.session.scalars(stmt).first()
+        return None if row is None else self._tt124_cycle(row)
+
     @staticmethod
     def _tt124_participation(p: Tt124Participation) -> Tt124ParticipationRecord:
         return Tt124ParticipationRecord(
