@@ -31,6 +31,7 @@ from engine.core.ports import DefinitionRecord
 from engine.core.sandbox import make_script_engine
 from engine.core.spec_checks import DEFAULT_CANDIDATE_GROUP
 from engine.core.state import Snapshot, StateCodec, StoredState
+from engine.core.walks import install_fast_walks
 
 SERIALIZER_VERSION = SERIALIZER_MODULE_VERSION
 _ISO_DURATION = re.compile(
@@ -93,7 +94,7 @@ class Runtime:
     """Parsed specs cached per definition version, the restricted script engine and the state codec."""
 
     def __init__(self, script_time_limit: float = 1.0, extra_globals: dict | None = None):
-        bpmn_parser.install_engine_patches()
+        install_fast_walks()  # also bpmn_parser.install_engine_patches()
         install_clock()
         self.registry = bpmn_parser.make_registry()
         self.codec = StateCodec(self.registry)
@@ -163,8 +164,13 @@ class Runtime:
         wf = live.workflow
         for _ in range(MAX_ENGINE_ROUNDS):
             wf.do_engine_steps()
-            calls = [t for t in wf.get_tasks(state=TaskState.STARTED) if isinstance(t.task_spec, ServiceTask)]
-            ready_timers = wf.get_tasks(state=TaskState.READY, manual=False)
+            calls, ready_timers = [], False  # one walk for both questions (same tasks, same order as two)
+            for t in wf.get_tasks(state=TaskState.STARTED | TaskState.READY):
+                if t._state == TaskState.STARTED:
+                    if isinstance(t.task_spec, ServiceTask):
+                        calls.append(t)
+                elif not t.task_spec.manual:
+                    ready_timers = True
             if not calls and not ready_timers:
                 break
             for task in calls:
@@ -187,7 +193,13 @@ class Runtime:
     def collect(self, live: LiveInstance) -> StepResult:
         wf = live.workflow
         out = StepResult(completed=wf.is_completed())
-        for task in wf.get_tasks(state=TaskState.READY, manual=True):
+        ready, waiting = [], []  # one walk for both (same tasks, same order as two)
+        for task in wf.get_tasks(state=TaskState.READY | TaskState.WAITING):
+            if task._state == TaskState.WAITING:
+                waiting.append(task)
+            elif task.task_spec.manual:
+                ready.append(task)
+        for task in ready:
             spec = task.task_spec
             ext = getattr(spec, "extensions", {}) or {}
             users = list(ext.get("candidateUsers") or [])
@@ -206,7 +218,7 @@ class Runtime:
                 )
             )
             out.current_steps.append(spec.bpmn_name or spec.bpmn_id)
-        out.timers = waiting_timers(wf)
+        out.timers = waiting_timers(wf, waiting)
         for event in wf.get_events():
             if isinstance(event.event_definition, BaseMessageEventDefinition):
                 payload = event.payload
@@ -234,10 +246,10 @@ class Runtime:
         return self._holidays
 
 
-def waiting_timers(wf: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
-    """Timers the workflow waits on: guid -> (bpmn id, due)."""
+def waiting_timers(wf: BpmnWorkflow, waiting: list | None = None) -> dict[str, tuple[str, datetime]]:
+    """Timers the workflow waits on: guid -> (bpmn id, due); `waiting`: its WAITING tasks if already found."""
     out = {}
-    for task in wf.get_tasks(state=TaskState.WAITING):
+    for task in wf.get_tasks(state=TaskState.WAITING) if waiting is None else waiting:
         # timer events store their due time in `event_value`; so does an event-based gateway that waits on a
         # timer (SpiffWorkflow 3.2 keeps it on the gateway task)
         if "event_value" in task.internal_data:

@@ -109,6 +109,25 @@ class Snapshot:
 _FINISHED = TaskState.COMPLETED | TaskState.CANCELLED | TaskState.ERROR
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # what the serializer registry leaves as it is
+
+
+def _convert(registry, value):
+    """`registry.convert(value)` (fresh containers, callables dropped from dicts, registered types as dicts) with
+    JSON-plain lists and dict values copied in C instead of one Python call per item: a multi-instance's
+    collection is in the data of every task it touches."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {k: _convert(registry, v) for k, v in registry.clean(value).items()}
+    if kind is list:
+        if all(type(v) in _PLAIN for v in value):
+            return list(value)
+        return [_convert(registry, v) for v in value]
+    return registry.convert(value)
+
+
 def _shape(task, fingerprint: tuple) -> tuple:
     """Everything a task's stored row is made of but its data and internal data."""
     return fingerprint, task.task_spec.name, task.triggered
@@ -199,10 +218,10 @@ class StateCodec:
     def _dump_task(self, task, guid: str, key: str, snapshot: Snapshot, out: StateChanges) -> tuple[dict, dict]:
         """Adds the task's row (and its data blob when new) to `out` if it differs from the stored one; returns
         its data and internal data as converted (fresh containers: what `changes` compares against next)."""
-        data = self.registry.convert(self.registry.clean(task.data))
+        data = _convert(self.registry, self.registry.clean(task.data))
         data_text = canonical_json(data)
         digest = data_hash(data_text)
-        internal = self.registry.convert(task.internal_data)
+        internal = _convert(self.registry, task.internal_data)
         props = {
             "parent": str(task._parent) if task._parent is not None else None,
             "children": [str(c) for c in task._children],

@@ -29,12 +29,12 @@ _PART, _ROW, _DATA = WorkflowPart.__table__, WorkflowTaskRow.__table__, JsonData
 _GEN = CacheGeneration.__table__
 
 
-def _locking(where, pg: bool):
+def _locking(where, pg: bool, instance_columns=(_PI,)):
     """The instance with its definition's content hash and the organisations' cache generation: one round
     trip brings what every step needs before it can run. PostgreSQL locks the instance row only."""
     org_generation = select(_GEN.c.value).where(_GEN.c.name == Organisation.__tablename__).scalar_subquery()
     stmt = (
-        select(_PI, _PD.c.sha256.label("definition_sha256"), org_generation.label("org_generation"))
+        select(*instance_columns, _PD.c.sha256.label("definition_sha256"), org_generation.label("org_generation"))
         .join(_PD, _PD.c.id == _PI.c.definition_id)
         .where(where)
     )
@@ -74,8 +74,11 @@ _TASKS_WITH_CANDIDATES = select(*_TASK_COLUMNS, _HTC.c.org_id.label("c_org"), _H
 
 def _locking_task(pg: bool):
     """`_locking` by task id, in the same round trip joined with the instance's open tasks and the task itself
-    (one row per task and candidate)."""
-    stmt = _locking(_PI.c.id == _TASK_INSTANCE, pg)
+    (one row per task and candidate). The instance's summary (its current steps: one per open task of a
+    multi-instance) comes on the locked task's rows only, not decoded again for every other open task."""
+    summary = case((_HT.c.id == bindparam("t"), _PI.c.summary), else_=null()).label("summary")
+    columns = (*(c for c in _PI.c if c.name != "summary"), summary)
+    stmt = _locking(_PI.c.id == _TASK_INSTANCE, pg, columns)
     return (
         stmt.add_columns(
             *(c.label(f"t_{c.name}") for c in _TASK_COLUMNS), _HTC.c.org_id.label("c_org"), _HTC.c.role.label("c_role")

@@ -205,7 +205,7 @@ class WorkflowStore(StoreBase):
         rows = self._exec(_LOCK_TASK[self._pg], {"t": task_id}).all()
         if not rows:
             return None
-        instance = self._hold(rows[0])
+        instance = self._hold(next((r for r in rows if r.t_id == task_id), rows[0]))  # the row with the summary
         tasks = _tasks_from_rows([r for r in rows if r.t_id is not None], prefix="t_")
         self._open[instance.id] = {i: t for i, t in tasks.items() if t.status == "open"}
         task = tasks.get(task_id)
