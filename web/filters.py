@@ -67,6 +67,7 @@ ACTIONS = {
     "definition.deploy": ("triển khai phiên bản quy trình", "deployed a process version"),
     "decision.deploy": ("triển khai phiên bản bảng quyết định (DMN)", "deployed a decision table (DMN) version"),
     "message.duplicate": ("bỏ qua thông điệp trùng", "duplicate message dropped"),
+    "message.closed_org": ("không gửi: đơn vị đã giải thể/ngừng hoạt động", "not delivered: the unit is closed"),
     "message.deliver": ("chuyển thông điệp", "message delivered"),
     "report.period_open": ("mở kỳ báo cáo", "reporting period opened"),
     "report.extension": ("xét gia hạn báo cáo", "report extension decided"),

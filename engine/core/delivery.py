@@ -132,7 +132,7 @@ class Delivery:
         self.advance_and_save(store, target, live)
         return target.id
 
-    def _deliver_to_org(self, store: Store, message: MessageRecord, payload: dict, memo: DeliveryMemo) -> int:
+    def _deliver_to_org(self, store: Store, message: MessageRecord, payload: dict, memo: DeliveryMemo) -> int | None:
         org = store.org(message.target_org_id)
         existing = store.find_instance(org.id, message.directive_id) if message.directive_id else None
         if existing is not None:
@@ -141,6 +141,10 @@ class Delivery:
             self.runtime.send(live, message.name, payload)
             self.advance_and_save(store, target, live)
             return target.id
+        if org.closed:  # a closed organisation starts nothing new: the message is kept on record only
+            detail = {"message_id": message.id, "name": message.name, "org_id": org.id}
+            store.audit(Actor.system(), "message.closed_org", detail=detail, at=clock.now())
+            return None
         definitions = memo.get("definitions", store.latest_definitions)
         definition = _definition_for_start(definitions, message.name, org.kind)
         subject = self.registry.subject(message)
@@ -219,7 +223,7 @@ class Delivery:
         """One instance per organisation of the timer's kinds, each in its own transaction: (how many started,
         the reason a start failed or None)."""
         subject, started, error = f"timer:{timer.event_id}:{due.isoformat()}", 0, None
-        for org in [o for o in store.orgs() if o.kind in timer.org_kinds]:
+        for org in [o for o in store.orgs() if o.kind in timer.org_kinds and not o.closed]:
             if store.instance_by_subject(definition.process_key, org.id, subject) is not None:
                 continue  # started by another worker, or before a restart
             try:

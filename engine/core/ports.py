@@ -25,6 +25,7 @@ class Org:
     school_level: str | None = None
     ward_id: int | None = None
     managing_body: str | None = None
+    closed: bool = False  # closed organisations keep their history but take part in nothing new
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ CITY_BODIES = ("office", "police", "people_committee")
 
 
 def default_distribution(issuer: Org, orgs: Iterable[Org]) -> list[tuple[int, str]]:
-    orgs = org_list(orgs)
+    orgs = org_list(o for o in orgs if not o.closed)  # a closed organisation is offered to no new document
     by_id = orgs.by_id
     parent = by_id.get(issuer.parent_id) if issuer.parent_id else None
     siblings = [o for o in orgs.children(issuer.parent_id) if o.id != issuer.id]

@@ -45,7 +45,9 @@ def _open_period(engine: Cascade, store: Store, actor: Actor, regime_id: int, ye
     school_due = add_working_days(w.end, regime.school_deadline_days, holidays)
     office_due = add_working_days(school_due, regime.office_deadline_days, holidays)
     period = store.create_period(regime.id, w.label, w.start, w.end, school_due, office_due)
-    schools = [o for o in store.orgs() if o.parent_id == receiver.id and o.kind == regime.reporter_kind]
+    schools = [
+        o for o in store.orgs() if o.parent_id == receiver.id and o.kind == regime.reporter_kind and not o.closed
+    ]
     definition = store.latest_definition("compile_report")
     if definition is None:
         raise EngineError("the compile_report process is not deployed")

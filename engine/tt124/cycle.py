@@ -71,7 +71,10 @@ def open_year(store: Store, actor: Actor, receiver_id: int, year: int) -> int:
     except Exception as exc:  # the same year twice: the database's unique constraint refuses it
         raise EngineError(f"Năm đánh giá {year} đã được mở.") from exc
     overrides = store.tt124_overrides()
-    schools = sorted((o for o in store.orgs() if o.parent_id == receiver.id and o.kind == "school"), key=lambda o: o.id)
+    schools = sorted(
+        (o for o in store.orgs() if o.parent_id == receiver.id and o.kind == "school" and not o.closed),
+        key=lambda o: o.id,
+    )
     started = 0
     for school in schools:
         rule = eligibility(school.school_level, overrides.get(school.id))
@@ -98,7 +101,7 @@ def tt124_open_year(engine: Cascade, store: Store, instance: InstanceRecord, cal
     year = scheduled_year(clock.today())
     if store.tt124_cycle_of(instance.org_id, year) is not None:
         return {"nam_danh_gia": year, "ket_qua": f"Năm đánh giá {year} đã được mở trước đó."}
-    if not any(o.parent_id == instance.org_id and o.kind == "school" for o in store.orgs()):
+    if not any(o.parent_id == instance.org_id and o.kind == "school" and not o.closed for o in store.orgs()):
         return {"nam_danh_gia": year, "ket_qua": "Đơn vị không quản lý cơ sở giáo dục nào."}
     cycle_id = open_year(store, Actor.system(), instance.org_id, year)
     return {"nam_danh_gia": year, "cycle_id": cycle_id, "ket_qua": f"Đã mở năm đánh giá {year}."}

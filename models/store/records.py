@@ -30,6 +30,7 @@ def org_record(o: Organisation) -> Org:
         school_level=o.school_level,
         ward_id=o.ward_id,
         managing_body=o.managing_body,
+        closed=o.closed_at is not None,
     )
 
 
