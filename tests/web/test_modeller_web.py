@@ -147,6 +147,16 @@ RULES = {
         "issue_document",
         "receive task names no message (messageRef)",
     ),
+    "decision table not deployed": (
+        {
+            '<bpmn:serviceTask id="issue_document"': (
+                '<bpmn:businessRuleTask camunda:decisionRef="bang_chua_co" id="issue_document"'
+            ),
+            "</bpmn:serviceTask>": "</bpmn:businessRuleTask>",
+        },
+        "issue_document",
+        "evaluates the DMN decision 'bang_chua_co', which is not deployed",
+    ),
 }
 
 

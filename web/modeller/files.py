@@ -67,6 +67,11 @@ def is_deployed(process_id: str) -> bool:
     return store().latest_definition(process_id) is not None
 
 
+def is_decided(decision_key: str) -> bool:
+    """Whether the DMN decision a business rule task evaluates is deployed (its latest version is evaluated)."""
+    return store().latest_decision(decision_key) is not None
+
+
 def known_roles() -> set[str]:
     return set(ROLES)
 
@@ -108,7 +113,11 @@ def validation_errors(process_key: str, xml: bytes) -> tuple[bytes, list[dict], 
     """`check` and the engine's deploy-time validation: every error a deploy would refuse."""
     canonical, errors, warnings, pids = check(process_key, xml)
     problems = validate_definition(
-        canonical, known_roles=known_roles(), known_messages=known_messages(pids), deployed=is_deployed
+        canonical,
+        known_roles=known_roles(),
+        known_messages=known_messages(pids),
+        deployed=is_deployed,
+        decided=is_decided,
     )
     engine_warnings = [] if problems else problems_json(definition_warnings(canonical))
     return canonical, errors + problems_json(problems), warnings + engine_warnings, pids
@@ -120,7 +129,11 @@ def deployable(process_key: str, xml: bytes) -> tuple[bytes, list[dict], set[str
     canonical, errors, warnings, pids = check(process_key, xml)
     if errors:
         problems = validate_definition(
-            canonical, known_roles=known_roles(), known_messages=known_messages(pids), deployed=is_deployed
+            canonical,
+            known_roles=known_roles(),
+            known_messages=known_messages(pids),
+            deployed=is_deployed,
+            decided=is_decided,
         )
         raise DefinitionError("bpmnlint", [Problem(e["element"], e["message"]) for e in errors] + problems)
     return canonical, warnings + problems_json(definition_warnings(canonical)), pids
