@@ -90,11 +90,45 @@ function start(root) {
         const item = document.createElement('li');
         item.className = kind;
         const where = problem.name ? `${problem.name} (${problem.element})` : problem.element;
-        item.textContent = where ? `${where}: ${problem.message}` : problem.message;
+        const cell = problem.element ? firstCell(problem.element) : null;
+        if (cell) { // a rule: the link puts the cursor in its first cell
+          const link = document.createElement('button');
+          link.type = 'button';
+          link.className = 'link element-ref';
+          link.textContent = problem.element;
+          link.addEventListener('click', () => {
+            const target = firstCell(problem.element);
+            if (target) {
+              target.scrollIntoView({ block: 'center', inline: 'nearest' });
+              target.focus();
+            }
+          });
+          item.append(link, document.createTextNode(`: ${problem.message}`));
+        } else {
+          item.textContent = where ? `${where}: ${problem.message}` : problem.message;
+        }
         problemsList.append(item);
       }
     }
     root.dataset.problems = String(problems.length);
+  }
+
+  function firstCell(ruleId) {
+    const cells = [...document.querySelectorAll('#dmn-canvas td[data-row-id]')].filter(td => td.dataset.rowId === ruleId);
+    return cells.map(td => td.querySelector('[contenteditable]')).find(Boolean) || null;
+  }
+
+  // After a deploy the page's own parts (what is open, the versions) are read again from the server.
+  async function refreshVersions() {
+    const response = await fetch(window.location.pathname, { credentials: 'same-origin' });
+    const fresh = new DOMParser().parseFromString(await response.text(), 'text/html');
+    for (const selector of ['#dmn-opened', '#dmn-versions']) {
+      const now = document.querySelector(selector);
+      const next = fresh.querySelector(selector);
+      if (now && next) {
+        now.replaceWith(next);
+      }
+    }
   }
 
   async function currentXml() {
@@ -146,8 +180,11 @@ function start(root) {
     if (ok) {
       dirty = false;
       root.dataset.dirty = 'false';
-      root.dataset.deployed = String(payload.version);
       say(payload.message, 'success');
+      if (payload.key === data(root, 'decisionKey')) {
+        await refreshVersions();
+      }
+      root.dataset.deployed = String(payload.version);
     } else {
       say(payload.message || t('Lỗi', 'Error'), 'error');
     }

@@ -121,6 +121,8 @@ def test_admin_edits_the_incident_table_and_new_incidents_follow_it(live_server,
     page.wait_for_selector("#dmn-editor[data-validated='problems']", state="attached")
     problems = page.inner_text("#dmn-problems")
     assert new_rule in problems and "quy tắc 1" in problems.lower(), problems
+    page.click(f"#dmn-problems button:has-text('{new_rule}')")  # the rule's link puts the cursor in its row
+    assert page.evaluate("() => document.activeElement.closest('td').dataset.rowId") == new_rule
     retype(page, up_cell, "true")
     page.click("#dmn-validate")
     page.wait_for_selector("#dmn-editor[data-validated='ok']", state="attached")
@@ -132,6 +134,7 @@ def test_admin_edits_the_incident_table_and_new_incidents_follow_it(live_server,
     page.wait_for_selector("#dmn-editor[data-deployed]")
     assert page.get_attribute("#dmn-editor", "data-deployed") == "2"
     assert "phiên bản 2" in page.inner_text("#dmn-status")
+    assert "v2" in page.inner_text("#dmn-opened") and page.locator("#dmn-versions tr[data-version='2']").count() == 1
     assert errors == []
 
     with sqlite_app.app_context():
