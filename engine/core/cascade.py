@@ -326,10 +326,14 @@ class Cascade(Delivery):
         for guid, row in open_rows.items():
             if guid not in ready_guids:  # interrupted, terminated or migrated away
                 store.close_human_task(row.id, "cancelled", None, now)
+        scopes: dict[tuple, list] = {}  # a multi-instance opens many tasks for the same groups at once
         for ready in result.ready:
             if ready.guid in open_rows:
                 continue
-            candidates = self.candidates(store, instance, ready.groups)
+            groups = tuple(ready.groups)
+            if groups not in scopes:
+                scopes[groups] = self.candidates(store, instance, ready.groups)
+            candidates = scopes[groups]
             store.add_human_task(
                 instance.id,
                 NewHumanTask(

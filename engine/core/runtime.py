@@ -85,6 +85,7 @@ class LiveInstance:
         self.definition = definition
         self.called: dict[str, int] = {}  # process called in another file -> its definition (engine.core.calls)
         self.timers = waiting_timers(workflow) if snapshot.rows else {}  # as stored: guid -> (bpmn id, due)
+        self.ready: dict = {}  # task id -> (task, spec, data, ReadyUserTask) as collected last: reused while the same
 
     def task(self, guid: str):
         return self.workflow.get_task_from_id(UUID(guid))
@@ -199,25 +200,17 @@ class Runtime:
                 waiting.append(task)
             elif task.task_spec.manual:
                 ready.append(task)
+        known, live.ready = live.ready, {}
         for task in ready:
             spec = task.task_spec
-            ext = getattr(spec, "extensions", {}) or {}
-            users = list(ext.get("candidateUsers") or [])
-            groups = list(ext.get("candidateGroups") or ([spec.lane] if spec.lane else []))
-            if not groups and not users:
-                groups = [DEFAULT_CANDIDATE_GROUP]  # deployed with a warning (spec_checks.spec_warnings)
-            out.ready.append(
-                ReadyUserTask(
-                    guid=str(task.id),
-                    bpmn_id=spec.bpmn_id,
-                    name=spec.bpmn_name or spec.bpmn_id,
-                    groups=groups,
-                    users=users,
-                    due_expression=ext.get("dueDate"),
-                    data=task.data,
-                )
-            )
-            out.current_steps.append(spec.bpmn_name or spec.bpmn_id)
+            hit = known.get(task.id)
+            if hit is not None and hit[0] is task and hit[1] is spec and hit[2] is task.data:
+                item = hit[3]  # the same task, spec and data as at the last step: a multi-instance's open ones
+            else:
+                item = _ready_user_task(task, spec)
+            live.ready[task.id] = (task, spec, task.data, item)
+            out.ready.append(item)
+            out.current_steps.append(item.name)
         out.timers = waiting_timers(wf, waiting)
         for event in wf.get_events():
             if isinstance(event.event_definition, BaseMessageEventDefinition):
@@ -244,6 +237,23 @@ class Runtime:
             self._holidays = frozenset(self.holiday_source())
             self._holidays_until = monotonic() + HOLIDAYS_TTL
         return self._holidays
+
+
+def _ready_user_task(task, spec) -> ReadyUserTask:
+    ext = getattr(spec, "extensions", {}) or {}
+    users = list(ext.get("candidateUsers") or [])
+    groups = list(ext.get("candidateGroups") or ([spec.lane] if spec.lane else []))
+    if not groups and not users:
+        groups = [DEFAULT_CANDIDATE_GROUP]  # deployed with a warning (spec_checks.spec_warnings)
+    return ReadyUserTask(
+        guid=str(task.id),
+        bpmn_id=spec.bpmn_id,
+        name=spec.bpmn_name or spec.bpmn_id,
+        groups=groups,
+        users=users,
+        due_expression=ext.get("dueDate"),
+        data=task.data,
+    )
 
 
 def waiting_timers(wf: BpmnWorkflow, waiting: list | None = None) -> dict[str, tuple[str, datetime]]:
