@@ -21,6 +21,9 @@ def element_states(stored: StoredState, element_ids: set[str] | None = None) -> 
     when `element_ids` (the diagram's ids) is given."""
     out: dict[str, str] = {}
     for row in stored.rows:
+        for folded in (row.props.get("internal_data") or {}).get("folded_elements") or ():  # engine.core.fold
+            if element_ids is None or folded in element_ids:
+                out.setdefault(folded, "completed")
         state = int(row.props.get("state") or 0)
         if state & (TaskState.READY | TaskState.STARTED):
             kind = "active"

@@ -15,6 +15,7 @@ from engine.core.state import FOLDED, folded_prefix
 
 _LIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING
 _FINISHED = TaskState.FINISHED_MASK
+FOLDED_ELEMENTS = "folded_elements"  # BPMN ids of the completed tasks folded away below a task
 KEEP = 2  # finished tasks kept at the foot of a folded chain (the live tasks' parent and the one before it)
 
 
@@ -144,22 +145,34 @@ def _splice(wf: BpmnWorkflow, top, run: list, foot) -> int:
     """Drop `run` (a chain hanging from `top`) with its side branches; `foot` takes its place under `top`."""
     index = top._children.index(run[0].id)
     onward = {t.id for t in run} | {foot.id}
-    dropped = 0
+    gone = []
     for task in run:
+        gone.append(task)
         for child in task.children:
             if child.id not in onward:
-                for t in _subtree(child):
-                    if t.id in wf.subprocesses:
-                        wf.delete_subprocess(t)
-                    t.workflow.tasks.pop(t.id, None)
-                    dropped += 1
+                gone.extend(_subtree(child))
+    _remember_completed(top, gone)
+    for task in gone:
         if task.id in wf.subprocesses:
             wf.delete_subprocess(task)
         task.workflow.tasks.pop(task.id, None)
-        dropped += 1
     top._children[index] = foot.id
     foot._parent = top.id
-    return dropped
+    return len(gone)
+
+
+def _remember_completed(top, gone: list) -> None:
+    """The instance's diagram shows an element as done once any of its tasks completed (engine.core.diagram):
+    the BPMN ids of the completed tasks folded away (and those they remembered) go to the task the chain hung
+    from, whose row is saved anyway since its children changed; one entry per element, bounded by the diagram."""
+    done = set(top.internal_data.get(FOLDED_ELEMENTS) or ())
+    for task in gone:
+        done.update(task.internal_data.get(FOLDED_ELEMENTS) or ())
+        bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+        if bpmn_id and task.state & TaskState.COMPLETED:
+            done.add(bpmn_id)
+    if done:
+        top.internal_data[FOLDED_ELEMENTS] = sorted(done)
 
 
 def _subtree(task) -> list:

@@ -14,12 +14,14 @@ from sqlalchemy import delete, func, select
 
 from engine.core import runtime as runtime_module
 from engine.core.clock import VN_TZ, clock
+from engine.core.diagram import element_states
 from engine.core.ports import DefinitionRecord
 from engine.core.runtime import Runtime, waiting_timers
 from tests.engine.test_state import RowStore
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "workflows"
 START = datetime(2022, 7, 29, 8, 0, tzinfo=VN_TZ)
+ELEMENTS = {"start", "step", "draft", "decide", "late", "pause", "fork", "left", "right", "join", "end"}
 
 _FORM = """<bpmn:extensionElements><camunda:formData>
   <camunda:formField id="so" label="Số" type="long"/><camunda:formField id="ghi_chu" label="Ghi chú" type="string"/>
@@ -135,7 +137,8 @@ class Side:
             (t.task_spec.bpmn_id, sorted(t.data.items())) for t in wf.get_tasks(state=TaskState.READY, manual=True)
         )
         timers = sorted(waiting_timers(wf).values())
-        return ready, timers, wf.is_completed(), sorted(wf.data.items()), self.result.messages
+        diagram = element_states(self.store.stored(), ELEMENTS)  # what the instance's page colours
+        return ready, timers, wf.is_completed(), sorted(wf.data.items()), self.result.messages, diagram
 
     @property
     def rows(self) -> int:
