@@ -26,7 +26,7 @@ from models.store.outbox import WORK_CHANNEL
 
 log = logging.getLogger(__name__)
 
-IDLE_RECHECK = 0.1  # s: work is due but this round found none (another process holds it): look again this soon
+IDLE_RECHECK = 0.05  # s: work is due but this round found none (another worker holds it): look again this soon
 DELIVERY_LIMIT = 500  # messages per round (Cascade.deliver_messages' default)
 PAST_DUE = 0.001  # s: wake this much after a due time, so the round's clock has passed it
 
@@ -95,10 +95,10 @@ class Waker:
         self._read = self._write = -1
 
 
-def sleep_for(store, interval: float, worked: bool, idle: float = IDLE_RECHECK) -> float:
+def sleep_for(store, interval: float, worked: bool) -> float:
     """Seconds until the next due work, capped by `interval`: 0 when due work remains after a round that did
-    some (it stopped at a limit), `idle` when due work remains after a round that did none (another process
-    holds it, or it waits for the outbox's next read)."""
+    some (it stopped at a limit), IDLE_RECHECK when due work remains after a round that did none (another
+    worker holds it, or it waits for the outbox's next read)."""
     now = clock.now()
     try:
         due = store.next_due_at(now)
@@ -109,7 +109,7 @@ def sleep_for(store, interval: float, worked: bool, idle: float = IDLE_RECHECK) 
     seconds = (due - now).total_seconds()
     if seconds > 0:
         return min(interval, seconds + PAST_DUE)
-    return 0.0 if worked else min(interval, max(IDLE_RECHECK, idle))
+    return 0.0 if worked else min(interval, IDLE_RECHECK)
 
 
 def run_worker(
@@ -139,7 +139,7 @@ def run_worker(
             if once or waker.stopped:
                 break
             worked = bool(fired or delivered or sent)
-            notified = waker.wait(sleep_for(store(), interval, worked, deliver_at - time.monotonic()))
+            notified = waker.wait(sleep_for(store(), interval, worked))
     finally:
         db.session.remove()
         waker.close()
