@@ -1,10 +1,12 @@
 """Business rule tasks: `<bpmn:businessRuleTask camunda:decisionRef="<decision id>">` evaluates a deployed DMN
 decision table (engine.core.decision_tables) and merges its outputs into the task's data.
 
-Rule (as for called processes, engine.core.calls): an instance evaluates the decision's **latest deployed version
-when it first evaluates that decision**; the version is then pinned in the instance (its top-level workflow data,
-key `DECISION_PINS`: decision id -> decision definition id), so a running instance keeps its version's table
-across saves and restores, and new instances take the newest deploy. The parsed process spec stays shared by
+Rule: an instance evaluates the version of each decision that was the **latest deployed when the instance
+started** (`pin_decisions`, called by `Runtime.new`; a decision first deployed later is pinned when first
+evaluated). The versions are pinned in the instance (its top-level workflow data, key `DECISION_PINS`: decision
+id -> decision definition id), so a running instance keeps its version's tables across saves and restores
+whenever its business rule tasks run (an incident raised before a change and confirmed after it keeps the old
+rule), and new instances take the newest deploy. The parsed process spec stays shared by
 every instance: the task resolves its table when it runs, through the source the runtime attaches to the
 workflow (`attach`), which reads the store.
 """
@@ -96,6 +98,26 @@ def pinned_decision(top: Any, key: str, task: Any = None) -> DecisionRecord:
     return record
 
 
+def pin_decisions(workflow: Any) -> None:
+    """At the instance's start: pin the latest deployed version of every decision its diagram evaluates."""
+    source: DecisionSource | None = getattr(workflow, _SOURCE, None)
+    if source is None:
+        return
+    pins = dict(workflow.data.get(DECISION_PINS) or {})
+    for spec in [workflow.spec, *workflow.subprocess_specs.values()]:
+        refs = spec.__dict__.get("_cascade_decision_refs")
+        if refs is None:  # read once per parsed spec, which every instance of the version shares
+            refs = spec._cascade_decision_refs = sorted(
+                {t.decision_ref for t in spec.task_specs.values() if isinstance(t, DecisionTask) and t.decision_ref}
+            )
+        for ref in refs:
+            record = None if ref in pins else source(ref, None)
+            if record is not None:
+                pins[ref] = record.id
+    if pins:
+        workflow.data[DECISION_PINS] = pins
+
+
 def attach(workflow: Any, source: DecisionSource | None) -> None:
     """Give a live workflow the source its business rule tasks read their tables from."""
     if source is not None:
@@ -134,5 +156,6 @@ __all__ = [
     "decision_ref_problems",
     "decision_refs",
     "decision_resolver",
+    "pin_decisions",
     "pinned_decision",
 ]

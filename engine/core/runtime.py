@@ -24,7 +24,7 @@ from SpiffWorkflow.task import TaskState
 from engine.core import parser as bpmn_parser
 from engine.core.calls import Resolve, pin_called, stored_pins, with_called
 from engine.core.clock import VN_TZ, clock, install_clock
-from engine.core.decisions import DecisionSource, attach
+from engine.core.decisions import DecisionSource, attach, pin_decisions
 from engine.core.errors import EngineError
 from engine.core.fold import fold_finished_iterations
 from engine.core.ports import DefinitionRecord
@@ -130,6 +130,7 @@ class Runtime:
         live = LiveInstance(BpmnWorkflow(spec, subs, script_engine=self.script_engine), Snapshot(), definition)
         live.called = called
         attach(live.workflow, decide)  # business rule tasks read their pinned tables (engine.core.decisions)
+        pin_decisions(live.workflow)  # the tables in force when the instance starts stay its tables
         return live
 
     def load(

@@ -138,6 +138,29 @@ TWICE = """<?xml version="1.0" encoding="UTF-8"?>
 </bpmn:definitions>""".encode()
 
 
+def test_an_instance_keeps_the_tables_in_force_at_its_start_though_it_evaluates_them_later():
+    """An incident raised by a teacher before the office changes the table, confirmed by the principal after it,
+    follows the rule in force when it was raised."""
+    runtime, decisions, rows = Runtime(), Deployed(), RowStore()
+    v1 = decisions.deploy(TABLE)
+    live = runtime.new(incident_definition(), None, decisions.source)
+    payload = {"incident_id": 7, "category": "fight", "severity": "minor", "by_principal": False}
+    runtime.start_with_message(live, "incident_raised", payload)
+    result = runtime.advance(live, lambda call: {})
+    assert [r.bpmn_id for r in result.ready] == ["confirm_incident"]  # the table is not read yet...
+    assert live.workflow.data[DECISION_PINS] == {"incident_notices": v1.id}  # ...but its version is pinned at the start
+    rows.apply(runtime.codec.changes(live.workflow, live.snapshot))
+
+    decisions.deploy(with_fight_rule())  # v2: a minor fight is reported up
+    restored = runtime.load(incident_definition(), rows.stored(), None, decisions.source)
+    task = restored.task(result.ready[0].guid)
+    task.set_data(xac_nhan="confirm", muc_do="minor", ly_do="")
+    task.run()
+    called: list[str] = []
+    result = runtime.advance(restored, lambda call: called.append(call.bpmn_id) or {})
+    assert outcome(result, called) == (False, False)  # v1's rule: the city is not told
+
+
 def test_an_instance_keeps_the_version_it_first_evaluated_across_save_and_restore():
     runtime, decisions, rows = Runtime(), Deployed(), RowStore()
     v1 = decisions.deploy(TABLE)
