@@ -321,11 +321,11 @@ class Cascade(Delivery):
 
     def _sync_inbox(self, store: Store, instance: InstanceRecord, result: StepResult) -> None:
         now = clock.now()
-        open_rows = {t.guid: t for t in store.open_human_tasks(instance.id)}
+        open_rows = store.open_task_guids(instance.id)
         ready_guids = {t.guid for t in result.ready}
-        for guid, row in open_rows.items():
+        for guid, row_id in open_rows.items():
             if guid not in ready_guids:  # interrupted, terminated or migrated away
-                store.close_human_task(row.id, "cancelled", None, now)
+                store.close_human_task(row_id, "cancelled", None, now)
         scopes: dict[tuple, list] = {}  # a multi-instance opens many tasks for the same groups at once
         for ready in result.ready:
             if ready.guid in open_rows:

@@ -64,6 +64,7 @@ class StoreBase:
         if tx is not self._tx:
             self._tx = tx
             self._locked, self._open, self._summaries, self._sha = set(), {}, {}, {}
+            self._open_guids: dict[int, dict[str, int]] = {}  # instance -> its open tasks' guid -> id (locked ones)
             self._org_generation = None
         return self
 

@@ -35,6 +35,15 @@ class InboxStore(StoreBase):
                 facts._open[instance_id] = known
         return list(known.values())
 
+    def open_task_guids(self, instance_id: int) -> dict[str, int]:
+        """guid -> id of the instance's open tasks: known from its lock (or its creation) in this transaction,
+        else read."""
+        facts = self._facts()
+        known = facts._open_guids.get(instance_id)
+        if known is None or instance_id not in facts._locked:
+            return {t.guid: t.id for t in self.open_human_tasks(instance_id)}
+        return dict(known)
+
     def add_human_task(self, instance_id: int, task: NewHumanTask, at: datetime) -> int:
         name = task.name[:300]
         values = {
@@ -65,6 +74,9 @@ class InboxStore(StoreBase):
         else:
             task_id = self._exec(_INSERT_TASK, values).scalar_one()
             rows = self._add_candidates(task_id, task.candidates, task.candidate_users, task.due_at, at, claimed=False)
+        guids = self._facts()._open_guids.get(instance_id)
+        if guids is not None:
+            guids[task.guid] = task_id
         known = self._facts()._open.get(instance_id)
         if known is not None:
             known[task_id] = HumanTaskRecord(
@@ -108,6 +120,9 @@ class InboxStore(StoreBase):
             self._exec(_CLOSE_CANDIDATES, {"t": task_id})
         for known in self._facts()._open.values():
             known.pop(task_id, None)
+        for guids in self._facts()._open_guids.values():
+            for guid in [g for g, i in guids.items() if i == task_id]:
+                del guids[guid]
 
     def set_assignee(self, task_id: int, user_id: int | None) -> None:
         self._facts()._open.clear()  # reread on next use

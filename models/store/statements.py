@@ -73,18 +73,22 @@ _TASKS_WITH_CANDIDATES = select(*_TASK_COLUMNS, _HTC.c.org_id.label("c_org"), _H
 
 
 def _locking_task(pg: bool):
-    """`_locking` by task id, in the same round trip joined with the instance's open tasks and the task itself
-    (one row per task and candidate). The instance's summary (its current steps: one per open task of a
-    multi-instance) comes on the locked task's rows only, not decoded again for every other open task."""
-    summary = case((_HT.c.id == bindparam("t"), _PI.c.summary), else_=null()).label("summary")
+    """`_locking` by task id, in the same round trip joined with the task itself (all its columns and one row per
+    candidate) and the id and guid of each of the instance's other open tasks (what the inbox sync compares).
+    The instance's summary (its current steps: one per open task of a multi-instance) and the task's other
+    columns come on the locked task's rows only, not decoded again for each of a multi-instance's open tasks."""
+    this = _HT.c.id == bindparam("t")
+    summary = case((this, _PI.c.summary), else_=null()).label("summary")
     columns = (*(c for c in _PI.c if c.name != "summary"), summary)
     stmt = _locking(_PI.c.id == _TASK_INSTANCE, pg, columns)
+    light = {"id", "guid", "status"}
+    task_columns = (
+        (c if c.name in light else case((this, c), else_=null())).label(f"t_{c.name}") for c in _TASK_COLUMNS
+    )
     return (
-        stmt.add_columns(
-            *(c.label(f"t_{c.name}") for c in _TASK_COLUMNS), _HTC.c.org_id.label("c_org"), _HTC.c.role.label("c_role")
-        )
-        .outerjoin(_HT, and_(_HT.c.instance_id == _PI.c.id, or_(_HT.c.status == "open", _HT.c.id == bindparam("t"))))
-        .outerjoin(_HTC, _HTC.c.human_task_id == _HT.c.id)
+        stmt.add_columns(*task_columns, _HTC.c.org_id.label("c_org"), _HTC.c.role.label("c_role"))
+        .outerjoin(_HT, and_(_HT.c.instance_id == _PI.c.id, or_(_HT.c.status == "open", this)))
+        .outerjoin(_HTC, and_(_HTC.c.human_task_id == _HT.c.id, this))
         .order_by(_HT.c.id, _HTC.c.id)
     )
 

@@ -169,6 +169,7 @@ class WorkflowStore(StoreBase):
         facts = self._facts()
         facts._locked.add(instance_id)
         facts._open[instance_id] = {}
+        facts._open_guids[instance_id] = {}
         facts._summaries[instance_id] = {}
         return InstanceRecord(
             id=instance_id,
@@ -198,17 +199,17 @@ class WorkflowStore(StoreBase):
         return self._hold(row)
 
     def lock_task(self, task_id: int) -> tuple[InstanceRecord, HumanTaskRecord] | None:
-        """Lock the instance a task belongs to, then read the task (whatever its status) and the instance's
-        open tasks, which stay known to this transaction. None when there is no such task."""
+        """Lock the instance a task belongs to, then read the task (whatever its status) and the guids of the
+        instance's open tasks, which stay known to this transaction. None when there is no such task."""
         if not self._pg:
             self._exec(_BUMP_BY_TASK, {"t": task_id})
         rows = self._exec(_LOCK_TASK[self._pg], {"t": task_id}).all()
         if not rows:
             return None
-        instance = self._hold(next((r for r in rows if r.t_id == task_id), rows[0]))  # the row with the summary
-        tasks = _tasks_from_rows([r for r in rows if r.t_id is not None], prefix="t_")
-        self._open[instance.id] = {i: t for i, t in tasks.items() if t.status == "open"}
-        task = tasks.get(task_id)
+        mine = [r for r in rows if r.t_id == task_id]
+        instance = self._hold(mine[0] if mine else rows[0])  # the task's rows carry the summary
+        self._open_guids[instance.id] = {r.t_guid: r.t_id for r in rows if r.t_id is not None and r.t_status == "open"}
+        task = _tasks_from_rows(mine, prefix="t_").get(task_id)
         return (instance, task) if task is not None else None
 
     def _hold(self, row) -> InstanceRecord:
