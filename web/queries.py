@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Row, and_, case, distinct, exists, func, or_, select, union_all
+from sqlalchemy import Row, and_, case, distinct, exists, func, or_, select, text, union_all
 from sqlalchemy.orm import aliased, defer, joinedload, selectinload
 
 from engine.core.access import can_see_instance
@@ -21,6 +21,7 @@ SORTS = {
     "due": (HumanTask.due_at.asc().nulls_last(), HumanTask.id),
     "created": (HumanTask.created_at.desc(), HumanTask.id.desc()),
 }
+OPEN_COPY = text("human_task_candidate.is_open")  # the partial indexes' own term (SQLite uses them only then)
 _CANDIDATE_SORTS = {  # the same orders over the inbox rows' copies (served by their partial indexes)
     "due": (HumanTaskCandidate.due_at.asc().nulls_last(), HumanTaskCandidate.human_task_id),
     "created": (HumanTaskCandidate.created_at.desc(), HumanTaskCandidate.human_task_id.desc()),
@@ -114,7 +115,7 @@ def _inbox_ids(actor: Actor, scope: str, sort: str, limit: int | None, f: TaskFi
         if actor.user_id is not None and actor.org_id is not None:
             keys.append((actor.org_id, f"user:{actor.user_id}"))
         for org_id, role in keys:
-            branch = select(c.human_task_id.label("id")).where(c.org_id == org_id, c.role == role, c.is_open)
+            branch = select(c.human_task_id.label("id")).where(c.org_id == org_id, c.role == role, OPEN_COPY)
             if scope == "unclaimed":
                 branch = branch.where(c.claimed.is_(False))
             if f.overdue:

@@ -16,7 +16,7 @@ from engine.core.ports import Actor
 from models import db
 from models.org import Organisation
 from models.workflow import HumanTask, HumanTaskCandidate, ProcessInstance
-from web.queries import _CANDIDATE_SORTS, SORTS, TaskFilter, _cursor, _keyset, _narrow
+from web.queries import _CANDIDATE_SORTS, OPEN_COPY, SORTS, TaskFilter, _cursor, _keyset, _narrow
 
 TOTAL_CAP = 1_000  # the total is exact up to this many tasks; beyond, "more than 1,000"
 _STATEMENTS: dict[tuple, object] = {}  # built once per shape (values are named parameters): no rebuild per request
@@ -110,7 +110,7 @@ def _branches(actor: Actor, scope: str, sort: str | None, f: TaskFilter, cursor)
     out = []
     for i, _ in enumerate(_keys(actor, scope)):
         org_id, role = bindparam(f"org{i}", type_=Integer()), bindparam(f"role{i}", type_=String())
-        b = select(c.human_task_id.label("id")).where(c.org_id == org_id, c.role == role, c.is_open)
+        b = select(c.human_task_id.label("id")).where(c.org_id == org_id, c.role == role, OPEN_COPY)
         if scope == "unclaimed":
             b = b.where(c.claimed.is_(False))
         if f.overdue:
