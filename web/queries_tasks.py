@@ -122,13 +122,14 @@ def _branches(actor: Actor, scope: str, sort: str | None, f: TaskFilter, cursor)
         out.append((b.order_by(*_CANDIDATE_SORTS[sort]) if sort else b).limit(lim))
     if scope != "unclaimed" and actor.user_id is not None:
         t = HumanTask
+        # my claimed tasks are few (ix_human_task_claimed): read whole, the page's order and cut come after
         mine = select(t.id.label("id")).where(t.assignee_id == _P["user_id"], t.status == "open")
         if f.overdue:
             mine = mine.where(t.due_at < _P["now"])
         if mark is not None:
             mine = mine.where(_keyset(sort, t.due_at, t.created_at, t.id, mark))
         mine = _narrowed(mine, rest, sort, text_filter)
-        out.append((mine.order_by(*SORTS[sort]) if sort else mine).limit(lim))
+        out.append(mine)
     return out
 
 

@@ -214,3 +214,18 @@ def test_bad_arguments_get_a_clear_400(app, query, argument):
         assert response.status_code == 400
         body = response.get_json()
         assert body["argument"] == argument and f"`{argument}`" in body["error"]
+
+
+def test_claimed_tasks_are_listed_in_their_scopes(app):
+    with app.app_context():
+        client, cttt = IsolatedClient(app), token_for("pgddt.cttt")
+        plans = start_plans(3)
+        claimed = open_task("draft_plan", instance_id=plans[1]).id
+        assert client.post(f"/api/tasks/{claimed}/claim", headers=cttt).status_code == 200
+        everything = listing(client, cttt)
+        assert claimed in ids(everything) and len(ids(everything)) == 3 == everything["total"]
+        assert ids(listing(client, cttt, scope="mine")) == [claimed]
+        assert claimed not in ids(listing(client, cttt, scope="unclaimed"))
+        assert ids(listing(client, cttt, scope="mine", instance=plans[0])) == []
+        page = listing(client, cttt, limit=1)
+        assert page["total"] == 3 and page["next"] is not None
