@@ -53,14 +53,16 @@ def _in_process(app, kind: str, n: int) -> tuple[float, list[float], float]:
 
 
 def _check_outputs(app, instance_id: int, n: int) -> None:
-    """The instance completed with one output per item."""
+    """The instance completed with one output per item, collected into `ket_qua`."""
     from models import db
-    from models.workflow import ProcessInstance
+    from web.deps import cascade, store
 
     db.session.rollback()
-    instance = db.session.get(ProcessInstance, instance_id)
-    if instance.status != "completed":
-        raise RuntimeError(f"instance {instance_id} is {instance.status} after {n} completions")
+    instance = store().instance(instance_id)
+    live = cascade().load_instance(store(), instance)
+    outputs = live.workflow.data.get("ket_qua") or []
+    if instance.status != "completed" or len(outputs) != n:
+        raise RuntimeError(f"instance {instance_id}: {instance.status}, {len(outputs)} outputs for {n} items")
 
 
 class _Http:
