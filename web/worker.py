@@ -50,6 +50,7 @@ class Waker:
                 pooled = db.engine.raw_connection()
                 conn = pooled.driver_connection
                 pooled.detach()  # its own connection for the worker's life, not the pool's
+                conn.rollback()  # out of any transaction a checkout ping began, so autocommit can be set
                 conn.autocommit = True
                 conn.execute(f"LISTEN {WORK_CHANNEL}")
                 self._listener = conn
