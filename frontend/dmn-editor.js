@@ -16,27 +16,7 @@ import DmnModeler from 'dmn-js/lib/Modeler';
 
 import { translateModule } from './i18n/translate.js';
 import vi from './i18n/vi-dmn.js';
-
-function data(root, name, fallback = null) {
-  const value = root.dataset[name];
-  return value === undefined ? fallback : value;
-}
-
-async function postJson(url, body, csrf) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { Accept: 'application/json', 'Content-Type': 'application/json', 'X-CSRFToken': csrf },
-    body: JSON.stringify(body),
-    credentials: 'same-origin'
-  });
-  let payload;
-  try {
-    payload = await response.json();
-  } catch (e) {
-    payload = { message: response.statusText };
-  }
-  return { ok: response.ok, payload };
-}
+import { data, request, statusLine, unsavedChanges } from './page.js';
 
 function start(root) {
   const csrf = data(root, 'csrf');
@@ -57,31 +37,15 @@ function start(root) {
   });
   window.cascadeDmnModeler = modeler; // for tests and the browser console
 
-  let dirty = false;
-  let loaded = false;
+  const unsaved = unsavedChanges(root);
   modeler.on('views.changed', () => {
     const viewer = modeler.getActiveViewer();
     if (viewer && !viewer.cascadeWatched) {
       viewer.cascadeWatched = true;
-      viewer.on('elements.changed', () => {
-        if (loaded) {
-          dirty = true;
-          root.dataset.dirty = 'true';
-        }
-      });
+      viewer.on('elements.changed', () => unsaved.changed());
     }
   });
-  window.addEventListener('beforeunload', event => {
-    if (dirty) {
-      event.preventDefault();
-      event.returnValue = '';
-    }
-  });
-
-  function say(text, kind = 'info') {
-    status.textContent = text;
-    status.className = `modeller-status ${kind}`;
-  }
+  const say = statusLine(status);
 
   function showProblems(problems, warnings = []) {
     problemsList.replaceChildren();
@@ -137,7 +101,7 @@ function start(root) {
   }
 
   async function send(url) {
-    return postJson(url, { xml: await currentXml() }, csrf);
+    return request(url, { method: 'POST', body: { xml: await currentXml() }, csrf });
   }
 
   async function load() {
@@ -156,7 +120,7 @@ function start(root) {
         say(data(root, 'loadedText', t('Đã mở', 'Opened')));
       }
       requestAnimationFrame(() => {
-        loaded = true;
+        unsaved.watch();
         root.dataset.ready = 'true';
       });
     } catch (err) {
@@ -178,8 +142,7 @@ function start(root) {
     const { ok, payload } = await send(data(root, 'deployUrl'));
     showProblems(payload.problems || [], payload.warnings || []);
     if (ok) {
-      dirty = false;
-      root.dataset.dirty = 'false';
+      unsaved.saved();
       say(payload.message, 'success');
       if (payload.key === data(root, 'decisionKey')) {
         await refreshVersions();

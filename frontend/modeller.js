@@ -26,34 +26,7 @@ import bpmnlintConfig from 'virtual:bpmnlint-config';
 import { PropertiesPanelTranslationModule, translateModule } from './i18n/translate.js';
 import vi from './i18n/vi.js';
 import CascadeRolesModule from './roles-provider.js';
-
-function data(root, name, fallback = null) {
-  const value = root.dataset[name];
-  return value === undefined ? fallback : value;
-}
-
-async function request(url, { method = 'GET', body, csrf } = {}) {
-  const headers = { Accept: 'application/json' };
-  if (body !== undefined) {
-    headers['Content-Type'] = 'application/json';
-  }
-  if (csrf) {
-    headers['X-CSRFToken'] = csrf;
-  }
-  const response = await fetch(url, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: 'same-origin'
-  });
-  let payload = {};
-  try {
-    payload = await response.json();
-  } catch (e) {
-    payload = { message: response.statusText };
-  }
-  return { ok: response.ok, status: response.status, payload };
-}
+import { data, request, statusLine, unsavedChanges } from './page.js';
 
 function start(root) {
   const roles = JSON.parse(data(root, 'roles', '[]'));
@@ -83,25 +56,9 @@ function start(root) {
   });
   window.cascadeModeler = modeler; // for tests and the browser console
 
-  let dirty = false;
-  let loaded = false;
-  modeler.on('commandStack.changed', () => {
-    if (loaded) {
-      dirty = true;
-      root.dataset.dirty = 'true';
-    }
-  });
-  window.addEventListener('beforeunload', event => {
-    if (dirty) {
-      event.preventDefault();
-      event.returnValue = '';
-    }
-  });
-
-  function say(text, kind = 'info') {
-    status.textContent = text;
-    status.className = `modeller-status ${kind}`;
-  }
+  const unsaved = unsavedChanges(root);
+  modeler.on('commandStack.changed', () => unsaved.changed());
+  const say = statusLine(status);
 
   function showProblems(problems, warnings = []) {
     problemsList.replaceChildren();
@@ -197,7 +154,7 @@ function start(root) {
         say(data(root, 'loadedText', t('Đã mở', 'Opened')));
       }
       requestAnimationFrame(() => {
-        loaded = true;
+        unsaved.watch();
         root.dataset.ready = 'true';
       });
     } catch (err) {
@@ -210,8 +167,7 @@ function start(root) {
     say(t('Đang lưu…', 'Saving…'));
     const { ok, payload } = await post(data(root, 'saveUrl'));
     if (ok) {
-      dirty = false;
-      root.dataset.dirty = 'false';
+      unsaved.saved();
       say(payload.message, 'success');
     } else {
       say(payload.message || t('Lỗi', 'Error'), 'error');
@@ -232,8 +188,7 @@ function start(root) {
     const { ok, payload } = await post(data(root, 'deployUrl'), { note: note ? note.value : '' });
     showProblems(payload.problems || [], payload.warnings || []);
     if (ok) {
-      dirty = false;
-      root.dataset.dirty = 'false';
+      unsaved.saved();
       root.dataset.deployed = String(payload.version);
       say(payload.message, 'success');
       const next = document.getElementById('modeller-next');
