@@ -110,12 +110,14 @@ def test_admin_redraws_school_plan_and_deploys_in_the_browser(live_server, page,
         ".businessObject.get('camunda:dueDate') === 'P5D'"
     )
 
+    assert page.get_attribute("#modeller", "data-dirty") == "true"  # leaving now would ask first
     page.click("#modeller-validate")
     page.wait_for_selector("#modeller[data-validated]")
     assert page.get_attribute("#modeller", "data-validated") == "ok", page.inner_text("#modeller-problems")
     page.click("#modeller-deploy")
     page.wait_for_selector("#modeller[data-deployed]")
     assert page.get_attribute("#modeller", "data-deployed") == "2"
+    assert page.get_attribute("#modeller", "data-dirty") == "false"
     assert "phiên bản 2" in page.inner_text("#modeller-status")
     assert page.locator("#modeller-next").is_visible()  # one instance runs on v1: migration offered
     assert errors == []
