@@ -4,7 +4,11 @@
 
 Left: one completion of a long-lived instance against the steps it has behind it (`history`). Right: the cost
 per school of a fan-out against the number of schools (`campha`/`province` at 60 and 650 schools, `national`
-at 45,045: the delivery workers' time per message). Values come from the rows as printed, nothing else."""
+at 45,045: the delivery workers' time per message). Values come from the rows as printed, nothing else.
+
+When the runs hold `loop` or `mi` rows (issue 18), a second figure is written beside OUT (`OUT-loops-mi.png`):
+one completion over a real server against the rounds a loop has behind it (each window the `loop` rows print,
+at its middle round), and one multi-instance completion against N (`mi`, medians)."""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ import re
 import sys
 from pathlib import Path
 
+WINDOW = re.compile(r"^(?P<shape>[^:]+): rounds (?P<first>[\d,]+)–(?P<last>[\d,]+)(?: \(POST complete\))?$")
+MI_ONE = re.compile(r"^(?P<how>in process|HTTP) (?P<kind>\w+) N=(?P<n>\d+): complete one")
 STEPS = re.compile(r"^step after ([\d,]+) steps \(complete_task\)$")
 TREE = re.compile(r"^tree: (\d+) provinces × (\d+) districts × (\d+) schools")
 COLOURS = {"sqlite": "#1f77b4", "postgres": "#d62728"}
@@ -59,6 +65,54 @@ def school_points(rows: list[dict]) -> dict[str, list[tuple[int, float]]]:
     return {db: sorted(points) for db, points in out.items()}
 
 
+def loop_points(rows: list[dict]) -> dict[str, list[tuple[float, float]]]:
+    """{"<db>, <shape>": [(middle round of a window, median ms)]} from the `loop` rows."""
+    out: dict[str, set[tuple[float, float]]] = {}
+    for r in rows:
+        m = WINDOW.match(r["metric"].strip())
+        if r["scenario"] == "loop" and m and r["value"] == r["value"]:
+            first, last = (int(m.group(g).replace(",", "")) for g in ("first", "last"))
+            out.setdefault(f"{r['db']}, {m.group('shape')}", set()).add(((first + last) / 2, r["value"]))
+    return {label: sorted(points) for label, points in out.items()}
+
+
+def mi_points(rows: list[dict]) -> dict[str, list[tuple[int, float]]]:
+    """{"<db>, <parallel|sequential>, <in process|HTTP>": [(N, median ms of one completion)]} from `mi`."""
+    out: dict[str, list[tuple[int, float]]] = {}
+    for r in rows:
+        m = MI_ONE.match(r["metric"].strip())
+        if r["scenario"] == "mi" and m:
+            label = f"{r['db']}, {m.group('kind')}, {m.group('how')}"
+            out.setdefault(label, []).append((int(m.group("n")), r["value"]))
+    return {label: sorted(points) for label, points in out.items()}
+
+
+def plot_loops_and_mi(out: Path, rows: list[dict], machine: dict) -> bool:
+    """The issue 18 figure: loop cost against rounds, multi-instance cost against N. False without such rows."""
+    import matplotlib.pyplot as plt
+
+    loops, mi = loop_points(rows), mi_points(rows)
+    if not (loops or mi):
+        return False
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for label, points in loops.items():
+        xs, ys = zip(*points, strict=True)
+        left.plot(xs, ys, "o-", color=COLOURS.get(label.split(",")[0]), label=label, alpha=0.85)
+    _finish(left, "rounds the loop has behind it", "one completion over HTTP, ms (median)", "Loop cost against rounds")
+    for label, points in mi.items():
+        xs, ys = zip(*points, strict=True)
+        style = ("o-" if "parallel" in label else "s--") if "HTTP" in label else ("o:" if "parallel" in label else "s:")
+        right.plot(xs, ys, style, color=COLOURS.get(label.split(",")[0]), label=label)
+    right.axhline(10, color="grey", linewidth=0.8, linestyle="--")
+    _finish(right, "N (multi-instance tasks)", "complete one, ms (median)", "Multi-instance cost against N")
+    fig.suptitle(
+        f"Cascade benchmarks (bench/), commits {machine['commits']}, {machine.get('cpus', '?')} cores", fontsize=10
+    )
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    return True
+
+
 def _finish(ax, xlabel: str, ylabel: str, title: str) -> None:
     ax.set(xscale="log", xlabel=xlabel, ylabel=ylabel, title=title, ylim=(0, None))
     ax.legend()
@@ -72,6 +126,9 @@ def plot(out: Path, paths: list[Path]) -> None:
     import matplotlib.pyplot as plt
 
     rows, machine = _rows(paths)
+    plot_loops_and_mi(out.with_name(f"{out.stem}-loops-mi{out.suffix}"), rows, machine)
+    if not (history_points(rows) or school_points(rows)):
+        return
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     for db, points in history_points(rows).items():
         xs, ys = zip(*points, strict=True)
