@@ -146,10 +146,12 @@ def run(backend: str, quick: bool) -> list[Row]:
     from web.deps import cascade, store
 
     logging.disable(logging.WARNING)
-    rounds = 200 if quick else 1000
+    rounds = int(os.environ.get("CASCADE_BENCH_LOOP_ROUNDS", 200 if quick else 1000))
+    wanted = os.environ.get("CASCADE_BENCH_LOOP_SHAPES")  # e.g. "event": only those shapes (comma-separated)
+    shapes = [s for s in SHAPES if not wanted or s[0] in wanted.split(",")]
     rows: list[Row] = []
     with seeded_app(backend) as app:
-        for _, diagram, _, _ in SHAPES:
+        for _, diagram, _, _ in shapes:
             deploy_bench_workflow(app, diagram)
         with app.app_context():
             who = actor("pgddt.cttt")
@@ -157,11 +159,11 @@ def run(backend: str, quick: bool) -> list[Row]:
             # thousands of requests a minute from one token: above the API's default rate limit
             db.session.execute(update(ApiToken).where(ApiToken.name == "bench").values(rate_limit=1_000_000))
             db.session.commit()
-            instances = {key: cascade().start_process(store(), who, key) for _, _, key, _ in SHAPES}
+            instances = {key: cascade().start_process(store(), who, key) for _, _, key, _ in shapes}
             url = PG_URL if backend == "postgres" else db.engine.url.render_as_string(hide_password=False)
             db.session.remove()
             db.engine.dispose()  # the server gets the connections
         with gunicorn(1, url) as server:
-            for label, _, key, steps in SHAPES:
+            for label, _, key, steps in shapes:
                 rows += _shape(app, server, backend, token, label, instances[key], steps, rounds)
     return rows
