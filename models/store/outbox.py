@@ -9,10 +9,12 @@ from sqlalchemy import func, literal, select, text, update
 
 from engine.core.errors import EngineError
 from engine.core.ports import EmailRecord, MessageRecord, NewMessage
+from models import deferred
 from models.base import utcnow
 from models.incident import EmailMessage, Notification
 from models.org import User
 from models.store.base import StoreBase
+from models.store.pieces import _compact, _utc
 from models.store.records import _message_record
 from models.store.statements import _CLAIM_MESSAGES, _INSERT_MESSAGE, _MESSAGE_DELIVERED, _MSG, _TAKE_WRITE_LOCK
 from models.workflow import Message, Timer
@@ -57,6 +59,29 @@ def _digest(title: str, lines: list[str], url: str | None) -> str:
     return "\n".join([title, "", *(f"- {line}" for line in lines), "", url or ""]).strip()
 
 
+# PostgreSQL: an instance's timer rows set to the waiting ones in one piece of a statement (models.deferred): those
+# no longer waiting deleted, the others inserted or given their new due time; a row inserted or moved NOTIFYs the
+# workers (RETURNING runs for each such row; the server sends one NOTIFY per transaction and channel): WORK_CHANNEL
+_TIMERS_PIECE = tuple(
+    _compact(c)
+    for c in (
+        """{p}timers_gone AS (
+            DELETE FROM timer
+            WHERE instance_id = %({p}i)s::integer AND NOT fired AND guid <> ALL(%({p}guids)s::varchar[])
+        )""",
+        """{p}timers_set AS (
+            INSERT INTO timer (instance_id, guid, bpmn_id, due_at, fired, attempts, parked)
+            SELECT %({p}i)s::integer, x.guid, x.bpmn_id, x.due_at, false, 0, false
+            FROM unnest(%({p}guids)s::varchar[], %({p}bpmn_ids)s::varchar[], %({p}dues)s::timestamptz[])
+                AS x(guid, bpmn_id, due_at)
+            ON CONFLICT (instance_id, guid) DO UPDATE SET due_at = EXCLUDED.due_at
+            WHERE NOT timer.fired AND timer.due_at IS DISTINCT FROM EXCLUDED.due_at
+            RETURNING pg_notify('cascade_work', '')
+        )""",
+    )
+)
+
+
 class MessageAlreadyDelivered(EngineError):
     """Marking a message delivered found it no longer pending: another process delivered it (the claim was lost)."""
 
@@ -96,6 +121,19 @@ class OutboxStore(StoreBase):
 
     # timers -----------------------------------------------------------------------------------------
     def sync_timers(self, instance_id: int, waiting: dict[str, tuple[str, datetime]]) -> None:
+        """Make the instance's unfired timer rows the `waiting` ones (guid -> (BPMN id, due)); a new timer, or one
+        whose due time moved, wakes the workers. PostgreSQL: one piece that rides with the step's next statement
+        (models.deferred), no read first; it NOTIFYs from the rows it inserted or moved."""
+        if self._pg:
+            params = {
+                "i": instance_id,
+                "guids": list(waiting),
+                "bpmn_ids": [bpmn_id for bpmn_id, _ in waiting.values()],
+                "dues": [_utc(due) for _, due in waiting.values()],
+            }
+            ctes = _TIMERS_PIECE if waiting else _TIMERS_PIECE[:1]
+            deferred.defer(self.session.connection(), deferred.Piece(ctes, params, ("timers", instance_id)))
+            return
         rows = {
             t.guid: t
             for t in self.session.scalars(select(Timer).where(Timer.instance_id == instance_id, Timer.fired.is_(False)))
