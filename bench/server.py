@@ -52,9 +52,12 @@ def _children(pid: int) -> list[int]:
 
 
 @contextmanager
-def gunicorn(workers: int, database_url: str, pyspy: Path | None = None, wall: bool = False) -> Iterator[Server]:
+def gunicorn(
+    workers: int, database_url: str, pyspy: Path | None = None, wall: bool = False, profile: Path | None = None
+) -> Iterator[Server]:
     """`gunicorn -w N wsgi:app` on a free local port with the production app factory, the engine clock
-    replaying from the bench's start instant; waits until it answers and always stops it (SIGTERM, then KILL)."""
+    replaying from the bench's start instant; waits until it answers and always stops it (SIGTERM, then KILL).
+    `profile`: every worker samples its CPU stacks into that directory (bench/gunicorn_profile.py)."""
     port = free_port()
     env = {
         **os.environ,
@@ -76,6 +79,9 @@ def gunicorn(workers: int, database_url: str, pyspy: Path | None = None, wall: b
         "120",
         "wsgi:app",
     ]
+    if profile is not None:
+        env["CASCADE_BENCH_PROFILE"] = str(profile)
+        cmd[3:3] = ["-c", str(ROOT / "bench" / "gunicorn_profile.py")]
     if pyspy is not None:  # `py-spy record --pid` could not read a running process here; launching works
         pyspy.parent.mkdir(parents=True, exist_ok=True)
         spy = str(Path(sys.executable).with_name("py-spy"))

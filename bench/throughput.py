@@ -17,6 +17,7 @@ what the backends were waiting on.
 
     .venv/bin/python -m bench.run --scenario throughput --db postgres [--quick]
     .venv/bin/python -m bench.throughput --workers 2 --clients 16 --completions 1000 --pyspy /tmp/prof
+    .venv/bin/python -m bench.throughput --workers 2 --clients 8 --completions 400 --profile /tmp/prof   # no py-spy
 """
 
 from __future__ import annotations
@@ -498,7 +499,13 @@ def load_rows(backend: str, workers: int, res: LoadResult, single_median: float,
 
 
 def run(
-    backend: str, quick: bool, *, sizes: dict | None = None, pyspy: Path | None = None, wall: bool = False
+    backend: str,
+    quick: bool,
+    *,
+    sizes: dict | None = None,
+    pyspy: Path | None = None,
+    wall: bool = False,
+    profile: Path | None = None,
 ) -> list[Row]:
     import logging
 
@@ -529,7 +536,8 @@ def run(
             db.engine.dispose()  # the servers get the connections; the bench process holds none during the load
         for workers in size["workers"]:
             spy = pyspy.with_name(f"{pyspy.stem}-w{workers}{pyspy.suffix}") if pyspy else None
-            with gunicorn(workers, PG_URL, spy, wall) as server:
+            prof = profile / f"w{workers}" if profile else None
+            with gunicorn(workers, PG_URL, spy, wall, prof) as server:
                 # warm-up: every worker parses the specs, fills its caches and opens its connection
                 warm = run_load(server, world, world.take(size["warmup"]), workers)
                 if warm.errors or set(warm.statuses) != {200}:
@@ -579,6 +587,12 @@ WAIT_LEAVES = {  # where a worker blocks: for PostgreSQL's answer, or on its soc
 }
 
 
+REQUEST_FRAMES = {  # a worker handling a request (sync or gthread worker class)
+    ("SyncWorker.handle_request", "gunicorn/workers/sync.py"),
+    ("ThreadWorker.handle_request", "gunicorn/workers/gthread.py"),
+}
+
+
 def summarise(raw: Path, top: int = 40) -> str:
     """Shares of request time from py-spy's collapsed stacks (wall time if recorded with `--idle`, else the
     time the worker was running): by the package of the leaf frame (waits on PostgreSQL apart) and, inclusive,
@@ -591,7 +605,7 @@ def summarise(raw: Path, top: int = 40) -> str:
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         frames = [_frame(f) for f in stack.split(";")]
-        if not count.isdigit() or ("SyncWorker.handle_request", "gunicorn/workers/sync.py") not in frames:
+        if not count.isdigit() or not REQUEST_FRAMES.intersection(frames):
             continue  # only time inside a request: not the arbiter, not workers idle in accept()
         n = int(count)
         total += n
@@ -677,6 +691,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--single", type=int, default=100, help="single-client samples per server")
     parser.add_argument("--pyspy", type=Path, help="record the gunicorn workers with py-spy into DIR")
     parser.add_argument("--wall", action="store_true", help="py-spy --idle: wall time (waits in), not CPU")
+    parser.add_argument("--profile", type=Path, help="sample the gunicorn workers' CPU (SIGPROF) into DIR/w<N>/")
     parser.add_argument("--in-process", type=Path, help="instead: pyinstrument of the request in process, into DIR")
     args = parser.parse_args(argv)
     if args.in_process:
@@ -690,8 +705,17 @@ def main(argv: list[str] | None = None) -> int:
         "warmup": 20,
     }
     spy = args.pyspy / "gunicorn.txt" if args.pyspy else None
-    rows = run("postgres", False, sizes=sizes, pyspy=spy, wall=args.wall)
+    rows = run("postgres", False, sizes=sizes, pyspy=spy, wall=args.wall, profile=args.profile)
     print_table(rows)
+    if args.profile is not None:
+        for w in sizes["workers"]:
+            raws = sorted((args.profile / f"w{w}").glob("worker-*.txt"))
+            merged = args.profile / f"w{w}.collapsed"
+            merged.write_text("".join(r.read_text() for r in raws))
+            summary = args.profile / f"w{w}.summary.txt"
+            heads = "".join(h.read_text() for h in sorted((args.profile / f"w{w}").glob("worker-*.head")))
+            summary.write_text(heads + "\n" + summarise(merged, top=60))
+            print(f"\n{summary}:\n" + "\n".join(summary.read_text().splitlines()[:80]))
     if spy is not None:
         for w in sizes["workers"]:
             raw = spy.with_name(f"{spy.stem}-w{w}{spy.suffix}")

@@ -1,0 +1,79 @@
+"""A gunicorn config for the benches' profiles of the server's CPU: every worker samples its own stack each
+millisecond of CPU it spends (SIGPROF, `setitimer(ITIMER_PROF)`: time waiting on PostgreSQL or a socket is not
+sampled) and writes, when it exits, collapsed stacks in py-spy's raw format to
+`$CASCADE_BENCH_PROFILE/worker-<pid>.txt` (`bench.throughput.summarise` reads them), with the CPU per request.
+
+    gunicorn -c bench/gunicorn_profile.py -w 2 wsgi:app      # bench.server.gunicorn(..., profile=DIR) does this
+
+The production settings (`gunicorn.conf.py`) apply, except the worker class: `sync`, whose requests run on the
+thread the signal interrupts (a gthread worker's would run on threads the sample cannot tell apart)."""
+
+from __future__ import annotations
+
+import os
+import runpy
+import signal
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+globals().update(
+    {k: v for k, v in runpy.run_path(str(ROOT / "gunicorn.conf.py")).items() if not k.startswith("_") and k != "os"}
+)
+worker_class, threads = "sync", 1  # gunicorn turns sync workers with threads into gthread
+INTERVAL = 0.001  # seconds of CPU between samples
+_stacks: Counter = Counter()
+_state = {"requests": 0, "cpu": 0.0}
+_names: dict = {}
+
+
+def _where(code) -> str:
+    """`func (package/module.py:line)` as py-spy writes it, the path from the package's root."""
+    name = _names.get(code)
+    if name is None:
+        path = code.co_filename
+        for marker in ("/site-packages/", f"{ROOT}/", "/lib/python3.11/"):
+            if marker in path:
+                path = path.split(marker, 1)[1]
+                break
+        name = _names[code] = f"{code.co_qualname} ({path}:{code.co_firstlineno})"
+    return name
+
+
+def _sample(signum, frame):
+    stack = []
+    while frame is not None:
+        stack.append(_where(frame.f_code))
+        frame = frame.f_back
+    _stacks[";".join(reversed(stack))] += 1
+
+
+def post_fork(server, worker):
+    signal.signal(signal.SIGPROF, _sample)
+    signal.setitimer(signal.ITIMER_PROF, INTERVAL, INTERVAL)
+
+
+def pre_request(worker, req):
+    _state["t"] = time.process_time()
+
+
+def post_request(worker, req, environ, resp):
+    if "t" in _state:
+        _state["cpu"] += time.process_time() - _state.pop("t")
+        _state["requests"] += 1
+
+
+def worker_exit(server, worker):
+    signal.setitimer(signal.ITIMER_PROF, 0, 0)
+    out = Path(os.environ["CASCADE_BENCH_PROFILE"])
+    out.mkdir(parents=True, exist_ok=True)
+    n = max(_state["requests"], 1)
+    lines = [f"{stack} {count}" for stack, count in _stacks.most_common()]
+    (out / f"worker-{os.getpid()}.txt").write_text("\n".join(lines) + "\n")
+    (out / f"worker-{os.getpid()}.head").write_text(
+        f"requests {_state['requests']}, CPU per request (pre_request..post_request) "
+        f"{_state['cpu'] * 1000 / n:.2f} ms, samples {sum(_stacks.values())} ({INTERVAL * 1000:g} ms of CPU each)\n"
+    )
+    sys.stderr.flush()
