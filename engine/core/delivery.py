@@ -8,6 +8,7 @@ each piece of work is claimed (see the store's claim methods), so it is done onc
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from SpiffWorkflow.exceptions import WorkflowException
@@ -26,6 +27,8 @@ DELIVERY_BATCH = 20  # messages per transaction; a batch holds its target instan
 MAX_EMAIL_ATTEMPTS = 8
 MAX_TIMER_ATTEMPTS = 4  # a failing timer is retried after 1, 2 and 4 minutes, then parked
 TIMER_BACKOFF = timedelta(minutes=1)
+TIMER_BATCH = 20  # due timer instances fired per transaction when several are due
+TIMER_BATCH_TIME = 0.05  # s: a batch commits once it has run this long (the latest a firing waits for its commit)
 
 
 class Delivery:
@@ -173,16 +176,53 @@ class Delivery:
 
     # ---------------------------------------------------------------------------------- timers ---------
     def fire_due_timers(self, store: Store, limit: int = 100) -> int:
-        """Start the processes whose timer start event is due, then fire every timer due now; each instance in
-        its own transaction. Returns instances started or advanced."""
-        fired = self.start_due_processes(store)
-        for instance_id in store.due_timer_instances(clock.now(), limit):
-            try:
-                fired += self._fire(store, instance_id)
-            except Exception as exc:  # one bad timer never stalls the others: retried with back-off, then parked
-                store.rollback()
-                self._timer_failed(store, instance_id, exc)
+        """Start the processes whose timer start event is due, then fire the timers due now, earliest first.
+        Returns instances started or advanced.
+
+        When several are due (a backlog), their instances fire in batches of up to TIMER_BATCH per transaction
+        (one commit, not one each), a batch committing once it has run TIMER_BATCH_TIME; a batch that fails is
+        rolled back whole and its instances fired again one per transaction, so a bad timer is counted alone."""
+        fired, left = self.start_due_processes(store), limit
+        while left > 0:
+            size = min(TIMER_BATCH, left)
+            claimed = store.due_timer_instances(clock.now(), size)
+            if not claimed:
+                store.commit()  # ends the claim's read transaction
+                break
+            if len(claimed) == 1:
+                count, tried = self._fire_alone(store, claimed[0]), 1
+            else:
+                count, tried = self._fire_batch(store, claimed)
+            fired, left = fired + count, left - tried
+            if len(claimed) < size and tried == len(claimed):
+                break  # nothing more was due
         return fired
+
+    def _fire_batch(self, store: Store, claimed: list[int]) -> tuple[int, int]:
+        """Fire claimed instances in one transaction until TIMER_BATCH_TIME has passed: (advanced, tried). The
+        instances are locked in id order, so two workers' batches never wait on each other in a cycle."""
+        started, fired, tried = time.monotonic(), 0, 0
+        try:
+            for instance_id in sorted(claimed):
+                fired += self._fire(store, instance_id)
+                tried += 1
+                if time.monotonic() - started >= TIMER_BATCH_TIME:
+                    break
+            store.commit()
+            return fired, tried
+        except Exception:  # noqa: BLE001 - each again alone: the failing one is recorded, the others fire
+            store.rollback()
+        return sum(self._fire_alone(store, instance_id) for instance_id in claimed), len(claimed)
+
+    def _fire_alone(self, store: Store, instance_id: int) -> int:
+        try:
+            fired = self._fire(store, instance_id)
+            store.commit()
+            return fired
+        except Exception as exc:  # one bad timer never stalls the others: retried with back-off, then parked
+            store.rollback()
+            self._timer_failed(store, instance_id, exc)
+            return 0
 
     def start_due_processes(self, store: Store) -> int:
         """Start each deployed process whose timer start event is due, at every organisation of the event's
@@ -255,19 +295,18 @@ class Delivery:
         return started, error
 
     def _fire(self, store: Store, instance_id: int) -> int:
+        """Fire the instance's due timers in the current transaction (the caller commits): 1 if it advanced."""
         instance = store.lock_instance(instance_id)
         due = store.due_timers(instance_id, clock.now())  # under the lock: what no other process fired
         if not due or instance.status != "running":
             if due:
                 store.sync_timers(instance_id, {})
-            store.commit()
             return 0
         live = self.load_instance(store, instance, locked=True)
         self.runtime.refresh_timers(live)
         self.advance_and_save(store, instance, live)
         timers = [[guid, at.isoformat()] for guid, at in due]
         store.audit(Actor.system(), "timer.fire", instance_id=instance_id, detail={"timers": timers}, at=clock.now())
-        store.commit()
         return 1
 
     def _timer_failed(self, store: Store, instance_id: int, exc: Exception) -> None:
