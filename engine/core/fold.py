@@ -4,6 +4,8 @@ reads again."""
 
 from __future__ import annotations
 
+import os
+
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.control import EventSplit
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import StandardLoopTask
@@ -12,11 +14,57 @@ from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.task import TaskState
 
 from engine.core.state import FOLDED, folded_prefix
+from engine.core.touched import SINCE_FOLD, install_change_tracking
 
 _LIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING
 _FINISHED = TaskState.FINISHED_MASK
 FOLDED_ELEMENTS = "folded_elements"  # BPMN ids of the completed tasks folded away below a task
 KEEP = 2  # finished tasks kept at the foot of a folded chain (the live tasks' parent and the one before it)
+_LAST = "_cascade_last_at_fold"  # attribute of a (sub)workflow: its last task when the fold last ran
+_UNKNOWN = object()
+
+
+def fold_after_step(wf: BpmnWorkflow) -> int:
+    """`fold_finished_iterations` after a step, skipped when nothing the step touched can have made anything
+    foldable (`_settled`): the fold leaves nothing foldable behind, so only a change can make something foldable,
+    and a multi-instance's step (a task under the open multi-instance task finished, another made ready) would
+    otherwise walk every one of its N tasks for nothing. With CASCADE_VERIFY_TRACKED_CHANGES=1 (tests) the fold
+    runs anyway and fails if it folds anything after a step judged settled."""
+    install_change_tracking()
+    touched = getattr(wf, SINCE_FOLD, None)
+    settled = touched is not None and _nothing_to_fold(wf, touched)
+    verify = os.environ.get("CASCADE_VERIFY_TRACKED_CHANGES") == "1"
+    folded = 0 if settled and not verify else fold_finished_iterations(wf)
+    if settled and folded:
+        raise AssertionError(f"the fold was judged to have nothing to do but folded {folded} tasks")
+    setattr(wf, SINCE_FOLD, {})
+    for workflow in [wf, *wf.subprocesses.values()]:
+        setattr(workflow, _LAST, workflow.last_task)
+    return folded
+
+
+def _nothing_to_fold(wf: BpmnWorkflow, touched: dict) -> bool:
+    for workflow in [wf, *wf.subprocesses.values()]:
+        last = getattr(workflow, _LAST, _UNKNOWN)
+        if last is _UNKNOWN or (last is not None and last is not workflow.last_task and not _settled(last)):
+            return False  # a new sub-process, or the last task moved away from one that may now fold
+    return all(_settled(task) for task in touched)
+
+
+def _settled(task) -> bool:
+    """Whether a change to `task` leaves the fold with nothing to do: the task still hangs in the tree from an
+    unfinished parent (which stays live whatever happens below it, so no chain above it changes), is unfinished
+    or a finished leaf (no chain starts at it), and is neither a join nor a standard loop or its iteration."""
+    workflow = task.workflow
+    parent = workflow.tasks.get(task._parent)
+    return not (
+        parent is None
+        or workflow.tasks.get(task.id) is not task
+        or parent.state & _FINISHED
+        or (task.state & _FINISHED and task._children)
+        or isinstance(task.task_spec, (Join, UnstructuredJoin, StandardLoopTask))
+        or isinstance(parent.task_spec, StandardLoopTask)
+    )
 
 
 def fold_finished_iterations(wf: BpmnWorkflow) -> int:

@@ -26,7 +26,7 @@ from engine.core.calls import Resolve, pin_called, stored_pins, with_called
 from engine.core.clock import VN_TZ, clock, install_clock
 from engine.core.decisions import DecisionSource, attach, pin_decisions
 from engine.core.errors import EngineError
-from engine.core.fold import fold_finished_iterations
+from engine.core.fold import fold_after_step
 from engine.core.ports import DefinitionRecord
 from engine.core.sandbox import make_script_engine
 from engine.core.spec_checks import DEFAULT_CANDIDATE_GROUP
@@ -188,7 +188,7 @@ class Runtime:
                 task.complete()
         else:
             raise EngineError("the instance did not reach a wait state")
-        fold_finished_iterations(wf)
+        fold_after_step(wf)
         pin_called(live)
         return self.collect(live)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -16,6 +17,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.task import TaskState
 
 from engine.core.errors import StepFailedError
+from engine.core.touched import TOUCHED, follow, install_change_tracking
 
 TOP = ""  # part key of the top-level workflow; subprocesses use their parent task's id
 FOLDED = ""  # what a folded iteration's id becomes in its loop's `merged` list (only the count matters)
@@ -104,6 +106,12 @@ class Snapshot:
     finished: dict[str, tuple] = field(default_factory=dict)  # guid -> (state, last_state_change, children, parent)
     quiet: dict[str, tuple] = field(default_factory=dict)  # guid -> (shape, data, internal data) as last stored
     stored_data: set[str] = field(default_factory=set)  # data hashes known to be in the store already
+    touched: dict | None = None  # the dict the workflow notes touched tasks in (engine.core.touched), if followed
+    specs: tuple = ()  # the specs the workflow ran on when this was taken (a migration changes them)
+    children: dict[str, tuple] = field(default_factory=dict)  # guid -> (child ids, as text) of tasks with many
+
+    def copy(self) -> Snapshot:
+        return Snapshot(dict(self.parts), dict(self.rows), dict(self.finished), dict(self.quiet), set(self.stored_data))
 
 
 _FINISHED = TaskState.COMPLETED | TaskState.CANCELLED | TaskState.ERROR
@@ -122,15 +130,71 @@ def _convert(registry, value):
     if kind is dict:
         return {k: _convert(registry, v) for k, v in registry.clean(value).items()}
     if kind is list:
-        if all(type(v) in _PLAIN for v in value):
+        if set(map(type, value)) <= _PLAIN:  # the item types collected in C
             return list(value)
         return [_convert(registry, v) for v in value]
     return registry.convert(value)
 
 
+def _child_names(children: list, guid: str, snapshot: Snapshot) -> list[str]:
+    """The children's ids as text, reusing those of the last dump while the list only grew at its end (a
+    multi-instance or a loop adds children one by one: 500 ids made text at every step otherwise)."""
+    ids = tuple(children)
+    known = snapshot.children.get(guid)
+    if known is not None and ids[: len(known[0])] == known[0]:
+        names = known[1] + [str(c) for c in ids[len(known[0]) :]] if len(ids) > len(known[0]) else known[1]
+    else:
+        names = [str(c) for c in ids]
+    if len(ids) > 8:
+        snapshot.children[guid] = (ids, names)
+    return list(names)
+
+
 def _shape(task, fingerprint: tuple) -> tuple:
     """Everything a task's stored row is made of but its data and internal data."""
     return fingerprint, task.task_spec.name, task.triggered
+
+
+def _specs(wf: BpmnWorkflow) -> tuple:
+    return (wf.spec, wf.subprocess_specs, *(sub.spec for sub in wf.subprocesses.values()))
+
+
+def _touched_tasks(touched: dict, keys: dict, snapshot: Snapshot, live_count: int) -> list | None:
+    """(task, part key) for each touched task still in the tree and its parent, or None when tasks have left
+    the tree (all tasks are compared then): every new task is noted, so the stored rows plus the new ones are
+    all the tasks unless some were removed."""
+    out, seen, new = [], set(), 0
+    for noted in touched:
+        for task in (noted, noted.parent):
+            if task is None or id(task) in seen:
+                continue
+            seen.add(id(task))
+            key = keys.get(id(task.workflow))
+            if key is None or task.workflow.tasks.get(task.id) is not task:
+                continue
+            out.append((task, key))
+            if str(task.id) not in snapshot.rows:
+                new += 1
+    return out if len(snapshot.rows) + new == live_count else None
+
+
+def _assert_same(tracked: StateChanges, full: StateChanges) -> None:
+    """`verify` mode: the changes found from the touched tasks are those a comparison of every task finds."""
+
+    def rows(changes):
+        return {r.guid: (r.part_key, r.props, r.data_hash) for r in changes.rows}
+
+    for name, got, want in [
+        ("parts", tracked.parts, full.parts),
+        ("rows", rows(tracked), rows(full)),
+        ("deleted rows", set(tracked.deleted_rows), set(full.deleted_rows)),
+        ("deleted parts", set(tracked.deleted_parts), set(full.deleted_parts)),
+        ("data", set(tracked.data), set(full.data)),
+        ("new rows", tracked.new_rows, full.new_rows),
+        ("new parts", tracked.new_parts, full.new_parts),
+    ]:
+        if got != want:
+            raise AssertionError(f"tracked state changes differ from a full comparison in {name}: {got} != {want}")
 
 
 def _same(live: dict, stored: dict) -> bool:
@@ -144,9 +208,12 @@ def _same(live: dict, stored: dict) -> bool:
 class StateCodec:
     """Converts between a live BpmnWorkflow and rows, with a registry from engine.core.parser."""
 
-    def __init__(self, registry):
+    def __init__(self, registry, verify: bool | None = None):
+        install_change_tracking()
         self.registry = registry
         self._converter = BpmnWorkflowConverter(BpmnWorkflow, registry)
+        # verify: also compare every task at each save and fail if the touched tasks missed a change (tests)
+        self.verify = os.environ.get("CASCADE_VERIFY_TRACKED_CHANGES") == "1" if verify is None else verify
 
     # -- dump -------------------------------------------------------------------------------------------
     def _workflows(self, wf: BpmnWorkflow):
@@ -172,11 +239,30 @@ class StateCodec:
         return props
 
     def changes(self, wf: BpmnWorkflow, snapshot: Snapshot) -> StateChanges:
-        """Rows that differ from `snapshot`; updates `snapshot` to the new state."""
+        """Rows that differ from `snapshot`; updates `snapshot` to the new state. Looks at the tasks touched since
+        the snapshot was taken (engine.core.touched) when it can, else at every task; the rows are the same."""
+        keys = {id(wf): TOP, **{id(sub): key for key, sub in self._workflows(wf) if key != TOP}}
+        touched = getattr(wf, TOUCHED, None)
+        tasks = None
+        if snapshot.rows and touched is not None and touched is snapshot.touched and snapshot.specs == _specs(wf):
+            tasks = _touched_tasks(touched, keys, snapshot, sum(len(w.tasks) for _, w in self._workflows(wf)))
+        if self.verify and tasks is not None:
+            expected = self._changes(wf, snapshot.copy(), None, keys)
+        out = self._changes(wf, snapshot, tasks, keys)
+        if self.verify and tasks is not None:
+            _assert_same(out, expected)
+        if touched is not None and touched is snapshot.touched:
+            touched.clear()
+        else:
+            snapshot.touched = follow(wf, snapshot)
+        snapshot.specs = _specs(wf)
+        return out
+
+    def _changes(self, wf: BpmnWorkflow, snapshot: Snapshot, tasks: list | None, keys: dict) -> StateChanges:
+        """`changes` over `tasks` ((task, part key) pairs: every task that may differ, none removed), or over
+        every task of the instance when None."""
         out = StateChanges()
-        seen_parts, seen_rows = set(), set()
         for key, workflow in self._workflows(wf):
-            seen_parts.add(key)
             props = self._part_props(key, workflow, wf)
             text = canonical_json(props)
             if snapshot.parts.get(key) != text:
@@ -184,28 +270,17 @@ class StateCodec:
                 if key not in snapshot.parts:
                     out.new_parts.add(key)
                 snapshot.parts[key] = text
+        if tasks is not None:
+            for task, key in tasks:
+                self._visit(task, str(task.id), key, snapshot, out)
+            return out
+        seen_rows = set()
+        for key, workflow in self._workflows(wf):
             for task in workflow.tasks.values():
                 guid = str(task.id)
                 seen_rows.add(guid)
-                fingerprint = (task.state, task.last_state_change, tuple(task._children), task._parent)
-                if snapshot.finished.get(guid) == fingerprint:
-                    continue  # finished and untouched since load: nothing can have changed
-                shape = _shape(task, fingerprint)
-                quiet = snapshot.quiet.get(guid)
-                if (
-                    quiet is not None
-                    and quiet[0] == shape
-                    and _same(task.data, quiet[1])
-                    and _same(task.internal_data, quiet[2])
-                ):
-                    continue  # everything its row holds is as stored (waiting tasks, predicted ones)
-                data, internal = self._dump_task(task, guid, key, snapshot, out)
-                if task.state & _FINISHED:
-                    snapshot.finished[guid] = fingerprint
-                    snapshot.quiet.pop(guid, None)
-                else:
-                    snapshot.quiet[guid] = (shape, data, internal)
-        for key in [k for k in snapshot.parts if k not in seen_parts]:
+                self._visit(task, guid, key, snapshot, out)
+        for key in [k for k in snapshot.parts if k not in keys.values()]:
             out.deleted_parts.append(key)
             del snapshot.parts[key]
         for guid in [g for g in snapshot.rows if g not in seen_rows]:
@@ -214,6 +289,27 @@ class StateCodec:
             snapshot.finished.pop(guid, None)
             snapshot.quiet.pop(guid, None)
         return out
+
+    def _visit(self, task, guid: str, key: str, snapshot: Snapshot, out: StateChanges) -> None:
+        """Adds the task's row to `out` unless it is the one stored (cheap checks first)."""
+        fingerprint = (task.state, task.last_state_change, tuple(task._children), task._parent)
+        if snapshot.finished.get(guid) == fingerprint:
+            return  # finished and untouched since load: nothing can have changed
+        shape = _shape(task, fingerprint)
+        quiet = snapshot.quiet.get(guid)
+        if (
+            quiet is not None
+            and quiet[0] == shape
+            and _same(task.data, quiet[1])
+            and _same(task.internal_data, quiet[2])
+        ):
+            return  # everything its row holds is as stored (waiting tasks, predicted ones)
+        data, internal = self._dump_task(task, guid, key, snapshot, out)
+        if task.state & _FINISHED:
+            snapshot.finished[guid] = fingerprint
+            snapshot.quiet.pop(guid, None)
+        else:
+            snapshot.quiet[guid] = (shape, data, internal)
 
     def _dump_task(self, task, guid: str, key: str, snapshot: Snapshot, out: StateChanges) -> tuple[dict, dict]:
         """Adds the task's row (and its data blob when new) to `out` if it differs from the stored one; returns
@@ -224,7 +320,7 @@ class StateCodec:
         internal = _convert(self.registry, task.internal_data)
         props = {
             "parent": str(task._parent) if task._parent is not None else None,
-            "children": [str(c) for c in task._children],
+            "children": _child_names(task._children, guid, snapshot),
             "last_state_change": task.last_state_change,
             "state": task.state,
             "task_spec": task.task_spec.name,
@@ -287,4 +383,5 @@ class StateCodec:
                 if row is not None:  # the stored JSON itself: the task got its own restored copies
                     internal = unpack_internal(row.props["internal_data"])
                     snapshot.quiet[guid] = (_shape(task, fingerprint), stored.data[row.data_hash], internal)
+        snapshot.touched, snapshot.specs = follow(workflow, snapshot), _specs(workflow)
         return workflow, snapshot

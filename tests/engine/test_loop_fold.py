@@ -17,6 +17,7 @@ from engine.core.clock import VN_TZ, clock
 from engine.core.diagram import element_states
 from engine.core.ports import DefinitionRecord
 from engine.core.runtime import Runtime, waiting_timers
+from engine.core.state import Snapshot
 from tests.engine.test_state import RowStore
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "workflows"
@@ -104,20 +105,30 @@ def frozen():
 
 
 class Side:
-    """One instance saved to rows and restored in a fresh Runtime after every step; folded or not."""
+    """One instance saved to rows after every step, folded or not; restored in a fresh Runtime after every step
+    (the next step in another process), or kept warm (the next step in this one: the save looks at the tasks the
+    step touched, the fold is skipped when they cannot have made anything foldable): then what is stored must be
+    what a full dump of the live instance stores."""
 
-    def __init__(self, definition: DefinitionRecord, fold: bool):
-        self.definition, self.fold, self.store = definition, fold, RowStore()
+    def __init__(self, definition: DefinitionRecord, fold: bool, restore: bool = True):
+        self.definition, self.fold, self.restore, self.store = definition, fold, restore, RowStore()
         self.runtime = Runtime()
         self.live = self.runtime.new(definition)
         self._advance()
 
     def _advance(self):
-        fold = runtime_module.fold_finished_iterations if self.fold else (lambda wf: 0)
-        with mock.patch.object(runtime_module, "fold_finished_iterations", fold):
+        fold = runtime_module.fold_after_step if self.fold else (lambda wf: 0)
+        with mock.patch.object(runtime_module, "fold_after_step", fold):
             self.result = self.runtime.advance(self.live, lambda call: {})
         self.store.apply(self.runtime.codec.changes(self.live.workflow, self.live.snapshot))
-        self.live = Runtime().load(self.definition, self.store.stored())  # the next step in another process
+        if self.restore:
+            self.live = Runtime().load(self.definition, self.store.stored())
+        else:
+            full = self.runtime.codec.changes(self.live.workflow, Snapshot())
+            assert {r.guid: (r.props, r.data_hash) for r in full.rows} == {
+                g: (r.props, r.data_hash) for g, r in self.store.rows.items()
+            }
+            assert full.parts == self.store.parts
 
     def complete(self, bpmn_id: str, **data):
         ready = self.live.workflow.get_tasks(state=TaskState.READY, manual=True)
@@ -147,19 +158,21 @@ class Side:
 
 def side_by_side(xml: bytes, key: str, rounds: int, round_steps) -> tuple[list[int], list[int]]:
     """Run each round's steps (`round_steps(i)`: actions on a side, or a timedelta the clock moves on) on a
-    folded and an unfolded instance, step by step; they must look the same after every step. Returns the stored
-    row counts of each, per round."""
+    folded and an unfolded instance restored after every step and a folded one kept warm, step by step; they must
+    look the same after every step. Returns the stored row counts of the first two, per round."""
     definition = DefinitionRecord(1, key, 1, "p", xml, [], {})
     folded, plain = Side(definition, fold=True), Side(definition, fold=False)
+    warm = Side(definition, fold=True, restore=False)
     sizes_folded, sizes_plain = [], []
     for i in range(rounds):
         for step in round_steps(i):
             if isinstance(step, timedelta):
                 clock.advance(step)
                 continue
-            for side in (folded, plain):
+            for side in (folded, plain, warm):
                 step(side)
-            assert folded.seen() == plain.seen(), f"round {i}"
+            assert folded.seen() == plain.seen() == warm.seen(), f"round {i}"
+        assert warm.rows == folded.rows
         sizes_folded.append(folded.rows)
         sizes_plain.append(plain.rows)
     return sizes_folded, sizes_plain
