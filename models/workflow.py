@@ -27,6 +27,29 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import UTCDateTime, db, utcnow
 from models.org import Organisation, User
 
+# The text filter's trigram indexes (PostgreSQL's pg_trgm; `web/queries_selective.py`). A server that refuses the
+# extension still gets its schema: the indexes are then left out, and the text filter reads as before (plain ILIKE).
+# SQLite has no trigram index: it gets an empty one of the same name and column (`WHERE 0`), so that the migrated
+# schema still matches the models there; its text filter reads as before.
+TRIGRAM_EXTENSION = (
+    "DO $$ BEGIN CREATE EXTENSION IF NOT EXISTS pg_trgm; "
+    "EXCEPTION WHEN OTHERS THEN RAISE NOTICE 'pg_trgm not available'; END $$"
+)
+
+
+def _trigrams_available(ddl, target, bind, **kw) -> bool:
+    if bind.dialect.name != "postgresql":
+        return True
+    return bind.exec_driver_sql("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'").first() is not None
+
+
+def _trigram_index(name: str, column: str, **kw) -> Index:
+    """A GIN trigram index on `column` (ILIKE '%…%' through it), made only where pg_trgm is installed."""
+    index = Index(
+        name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"}, sqlite_where=text("0"), **kw
+    )
+    return index.ddl_if(callable_=_trigrams_available)
+
 
 class ProcessDefinition(db.Model):
     """One deployed version of one BPMN process; instances pin the version they started on."""
@@ -53,12 +76,17 @@ class ProcessInstance(db.Model):
     __tablename__ = "process_instance"
     # the business key: one instance of a process per organisation and subject (a directive, a reporting period,
     # a Circular 124 year, an incident), so a message delivered twice cannot start a second one
-    __table_args__ = (UniqueConstraint("process_key", "org_id", "subject", name="uq_instance_subject"),)
+    __table_args__ = (
+        UniqueConstraint("process_key", "org_id", "subject", name="uq_instance_subject"),
+        # an organisation's instances, their ids read from the index alone (the task filter org=)
+        Index("ix_process_instance_org_id", "org_id", "id"),
+        _trigram_index("ix_process_instance_title_trgm", "title"),  # the task filter's text (q=)
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
     process_key: Mapped[str] = mapped_column(String(120), index=True)
-    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     title: Mapped[str] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(20), default="running", index=True)
     directive_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"), index=True)
@@ -134,6 +162,14 @@ class HumanTask(db.Model):
             postgresql_where=text("assignee_id IS NOT NULL"),
             sqlite_where=text("assignee_id IS NOT NULL"),
         ),
+        # an instance's open tasks (the task filters read from the instance's side: org=, q=), not its finished ones
+        Index(
+            "ix_human_task_open_instance",
+            "instance_id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+        _trigram_index("ix_human_task_name_trgm", "name", postgresql_where=text("status = 'open'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -276,6 +312,8 @@ AUDIT_GUARD_DDL = {
         "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END",
     ),
 }
+event.listen(HumanTask.__table__, "before_create", DDL(TRIGRAM_EXTENSION).execute_if(dialect="postgresql"))
+event.listen(ProcessInstance.__table__, "before_create", DDL(TRIGRAM_EXTENSION).execute_if(dialect="postgresql"))
 for _dialect, _statements in AUDIT_GUARD_DDL.items():
     for _statement in _statements:
         event.listen(AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect))
