@@ -6,6 +6,7 @@ import gc
 from datetime import datetime
 
 from flask import Flask, g, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import refresh
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
@@ -48,8 +49,19 @@ def select_locale() -> str:
     return "vi"
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions; a request that brings no session cookie (every API call) gets an empty
+    session without building the cookie's signer first."""
+
+    def open_session(self, app: Flask, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.session_interface = CookieSessions()
     app.config.from_object(Config)
     if config:
         app.config.update(config)
