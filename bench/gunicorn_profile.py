@@ -10,6 +10,7 @@ thread the signal interrupts (a gthread worker's would run on threads the sample
 
 from __future__ import annotations
 
+import gc
 import os
 import runpy
 import signal
@@ -25,7 +26,7 @@ globals().update(
 worker_class, threads = "sync", 1  # gunicorn turns sync workers with threads into gthread
 INTERVAL = 0.001  # seconds of CPU between samples
 _stacks: Counter = Counter()
-_state = {"requests": 0, "cpu": 0.0}
+_state = {"requests": 0, "cpu": 0.0, "gc": 0.0, "collections": 0}
 _names: dict = {}
 
 
@@ -50,7 +51,19 @@ def _sample(signum, frame):
     _stacks[";".join(reversed(stack))] += 1
 
 
+def _gc(phase, info):
+    """The CPU of Python's cyclic garbage collections (a sample lands on whatever allocation triggered one)."""
+    if phase == "start":
+        if "t" in _state:  # inside a request
+            _state["gc_t"] = time.process_time()
+    elif "gc_t" in _state:
+        _state["gc"] += time.process_time() - _state.pop("gc_t")
+        _state["collections"] += 1
+        _state[f"gen{info['generation']}"] = _state.get(f"gen{info['generation']}", 0) + 1
+
+
 def post_fork(server, worker):
+    gc.callbacks.append(_gc)
     signal.signal(signal.SIGPROF, _sample)
     signal.setitimer(signal.ITIMER_PROF, INTERVAL, INTERVAL)
 
@@ -74,6 +87,9 @@ def worker_exit(server, worker):
     (out / f"worker-{os.getpid()}.txt").write_text("\n".join(lines) + "\n")
     (out / f"worker-{os.getpid()}.head").write_text(
         f"requests {_state['requests']}, CPU per request (pre_request..post_request) "
-        f"{_state['cpu'] * 1000 / n:.2f} ms, samples {sum(_stacks.values())} ({INTERVAL * 1000:g} ms of CPU each)\n"
+        f"{_state['cpu'] * 1000 / n:.2f} ms; in requests, garbage collections {_state['collections']} "
+        f"(generations 0/1/2: {_state.get('gen0', 0)}/{_state.get('gen1', 0)}/{_state.get('gen2', 0)}), "
+        f"{_state['gc'] * 1000 / n:.2f} ms a request; "
+        f"samples {sum(_stacks.values())} ({INTERVAL * 1000:g} ms of CPU each)\n"
     )
     sys.stderr.flush()
