@@ -13,4 +13,5 @@ export CASCADE_CLOCK_START=${CASCADE_CLOCK_START:-2022-07-29T08:00:00+07:00}
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT
 echo "Cascade: http://127.0.0.1:${PORT:-5000}  (demo logins in README.md, password cascade-demo)"
-.venv/bin/flask run --host 127.0.0.1 --port "${PORT:-5000}"
+# the production server and its settings (gunicorn.conf.py: gthread workers with keep-alive, one per core)
+.venv/bin/gunicorn -b "127.0.0.1:${PORT:-5000}" wsgi:app

@@ -1,0 +1,20 @@
+"""gunicorn's settings for Cascade, read by `gunicorn wsgi:app` from this directory (command-line options win:
+`gunicorn -w 4 wsgi:app`). Measured with `bench.run --scenario throughput` and `--scenario http`
+(docs/performance.md, "over a real server").
+
+- `gthread` workers keep a client's connection open between its requests (HTTP keep-alive; the `sync` worker
+  closes it after every answer), so a busy client, or a reverse proxy with upstream keep-alive, does not pay a
+  TCP connect, accept and close per request on either side, and an idle kept-alive connection holds no thread.
+- A few threads per worker: while one request waits on PostgreSQL another runs. The application is thread-safe
+  (one database session per request; the engine's caches take locks; a warm workflow is owned by one step at a
+  time); the GIL makes more threads cost more than they overlap, and every thread may hold one pooled
+  connection (SQLAlchemy's default pool: 5, plus 10 overflow).
+- Workers: `WEB_CONCURRENCY`, else one per core; all of them share the machine with PostgreSQL.
+"""
+
+import os
+
+workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
+worker_class = "gthread"
+threads = 4
+keepalive = 5  # seconds an idle client connection stays open (gunicorn's default is 2)
