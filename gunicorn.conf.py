@@ -17,4 +17,6 @@ import os
 workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
 worker_class = "gthread"
 threads = 4
-keepalive = 5  # seconds an idle client connection stays open (gunicorn's default is 2)
+# seconds an idle client connection stays open (gunicorn's default: 2); behind a reverse proxy that keeps upstream
+# connections alive, set the proxy's idle timeout below this, or it may send a request on a connection being closed
+keepalive = 5
