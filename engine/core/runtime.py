@@ -31,7 +31,8 @@ from engine.core.ports import DefinitionRecord
 from engine.core.sandbox import make_script_engine
 from engine.core.spec_checks import DEFAULT_CANDIDATE_GROUP
 from engine.core.state import Snapshot, StateCodec, StoredState
-from engine.core.walks import install_fast_walks
+from engine.core.touched import busy_tasks
+from engine.core.walks import install_fast_walks, verifying
 
 SERIALIZER_VERSION = SERIALIZER_MODULE_VERSION
 _ISO_DURATION = re.compile(
@@ -85,7 +86,9 @@ class LiveInstance:
         self.definition = definition
         self.called: dict[str, int] = {}  # process called in another file -> its definition (engine.core.calls)
         self.timers = waiting_timers(workflow) if snapshot.rows else {}  # as stored: guid -> (bpmn id, due)
-        self.ready: dict = {}  # task id -> (task, spec, data, ReadyUserTask) as collected last: reused while the same
+        # id(task) -> (task, spec, data, ReadyUserTask) as collected last: reused while the same (keyed by the object's
+        # id, which the entry keeps alive, not by its UUID, whose hash is Python code: 500 of them a step)
+        self.ready: dict = {}
 
     def task(self, guid: str):
         return self.workflow.get_task_from_id(UUID(guid))
@@ -166,6 +169,10 @@ class Runtime:
         wf = live.workflow
         for _ in range(MAX_ENGINE_ROUNDS):
             wf.do_engine_steps()
+            if not any(_engine_work(t) for t in busy_tasks(wf)):  # no walk of every open task to learn that
+                if verifying():
+                    assert not any(map(_engine_work, wf.get_tasks(state=TaskState.STARTED | TaskState.READY)))
+                break
             calls, ready_timers = [], False  # one walk for both questions (same tasks, same order as two)
             for t in wf.get_tasks(state=TaskState.STARTED | TaskState.READY):
                 if t._state == TaskState.STARTED:
@@ -204,12 +211,12 @@ class Runtime:
         known, live.ready = live.ready, {}
         for task in ready:
             spec = task.task_spec
-            hit = known.get(task.id)
+            hit = known.get(id(task))
             if hit is not None and hit[0] is task and hit[1] is spec and hit[2] is task.data:
                 item = hit[3]  # the same task, spec and data as at the last step: a multi-instance's open ones
             else:
                 item = _ready_user_task(task, spec)
-            live.ready[task.id] = (task, spec, task.data, item)
+            live.ready[id(task)] = (task, spec, task.data, item)
             out.ready.append(item)
             out.current_steps.append(item.name)
         out.timers = waiting_timers(wf, waiting)
@@ -238,6 +245,14 @@ class Runtime:
             self._holidays = frozenset(self.holiday_source())
             self._holidays_until = monotonic() + HOLIDAYS_TTL
         return self._holidays
+
+
+def _engine_work(task) -> bool:
+    """A started service task (its handler to call) or a task ready for the engine (a timer come due)."""
+    state = task._state
+    if state == TaskState.STARTED:
+        return isinstance(task.task_spec, ServiceTask)
+    return state == TaskState.READY and not task.task_spec.manual
 
 
 def _ready_user_task(task, spec) -> ReadyUserTask:

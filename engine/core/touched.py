@@ -16,10 +16,13 @@ from typing import Any
 
 from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
 
 TOUCHED = "_cascade_touched"  # attribute of a top BpmnWorkflow: dict of the tasks touched since the last save
 _FOLLOWER = "_cascade_follower"  # attribute of a top BpmnWorkflow: weak reference to what follows its changes
 SINCE_FOLD = "_cascade_touched_since_fold"  # attribute of a top BpmnWorkflow: tasks touched since the last fold
+BUSY = "_cascade_busy"  # attribute of a top BpmnWorkflow: (its specs, dict of every task that may be busy)
+_WAITING, _READY, _STARTED = TaskState.WAITING, TaskState.READY, TaskState.STARTED
 
 
 def note(task: Any) -> None:
@@ -31,6 +34,48 @@ def note(task: Any) -> None:
     touched = getattr(top, SINCE_FOLD, None)
     if touched is not None:
         touched[task] = None
+
+
+def is_busy(task: Any) -> bool:
+    """Waiting, started, or ready for the engine (not a person): what the engine's walks look for."""
+    state = task._state
+    return bool(state & (_WAITING | _STARTED) or (state & _READY and not task.task_spec.manual))
+
+
+def busy_tasks(workflow: Any) -> list:
+    """The busy tasks of `workflow`'s instance (its top workflow and every sub-process), in no particular order.
+
+    Kept up to date by the wrapped state setter and constructor (engine.core.touched), so a step asks it instead
+    of walking 500 open tasks to learn that none is waiting or ready for the engine; built by one pass over the
+    tasks the first time a workflow object is asked, and again when its specs change (a migration: `manual` comes
+    from the spec). Tasks that stopped being busy or left the tree are dropped as it is read."""
+    top = workflow.top_workflow
+    specs = (top.spec, top.subprocess_specs)
+    entry = top.__dict__.get(BUSY)
+    if entry is None or entry[0][0] is not specs[0] or entry[0][1] is not specs[1]:
+        index = {t: None for w in [top, *top.subprocesses.values()] for t in w.tasks.values() if is_busy(t)}
+        setattr(top, BUSY, (specs, index))
+        return list(index)
+    index = entry[1]
+    for task in [t for t in index if not is_busy(t) or t.workflow.tasks.get(t.id) is not t]:
+        del index[task]
+    return list(index)
+
+
+def _indexed(task: Any) -> None:
+    entry = getattr(getattr(task.workflow, "top_workflow", None), BUSY, None)
+    if entry is not None and is_busy(task):
+        entry[1][task] = None
+
+
+def _noting_state(method):
+    def _set_state(self, value):
+        note(self)
+        method(self, value)
+        _indexed(self)
+
+    _set_state.__doc__, _set_state.__wrapped__ = method.__doc__, method
+    return _set_state
 
 
 def _noting(method):
@@ -55,12 +100,13 @@ def _noting_init(method):
     def __init__(self, workflow, *args, **kwargs):
         method(self, workflow, *args, **kwargs)
         note(self)  # its parent, whose children grew, is looked at with it
+        _indexed(self)
 
     __init__.__doc__, __init__.__wrapped__ = method.__doc__, method
     return __init__
 
 
-_TASK_METHODS = ("_set_state", "set_data", "_set_internal_data", "_sync_children", "_drop_children", "reset_branch")
+_TASK_METHODS = ("set_data", "_set_internal_data", "_sync_children", "_drop_children", "reset_branch")
 
 
 def install_change_tracking() -> None:
@@ -69,6 +115,7 @@ def install_change_tracking() -> None:
         return
     for name in _TASK_METHODS:
         setattr(Task, name, _noting(getattr(Task, name)))
+    Task._set_state = _noting_state(Task._set_state)
     Task.__init__ = _noting_init(Task.__init__)
     TaskSpec._update = _noting_spec_update(TaskSpec._update)
     Task._set_state._cascade_touched = True  # type: ignore[attr-defined]
@@ -87,4 +134,4 @@ def follow(workflow: Any, follower: Any) -> dict | None:
     return touched
 
 
-__all__ = ["SINCE_FOLD", "TOUCHED", "follow", "install_change_tracking", "note"]
+__all__ = ["SINCE_FOLD", "TOUCHED", "busy_tasks", "follow", "install_change_tracking", "is_busy", "note"]

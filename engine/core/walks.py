@@ -15,14 +15,44 @@ own, gets the same treatment. `tests/engine/test_multi_instance_scale.py` compar
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnBaseWorkflow
 from SpiffWorkflow.bpmn.util.task import BpmnTaskFilter, BpmnTaskIterator
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
+
+from engine.core.touched import busy_tasks, install_change_tracking
 
 UNLIMITED = 10**9  # parser.install_engine_patches' default depth: no limit in practice
 _FINISHED = TaskState.FINISHED_MASK
+_MANY = 16  # children from which a task keeps its list of child tasks (a multi-instance's N)
+
+
+def verifying() -> bool:
+    """CASCADE_VERIFY_TRACKED_CHANGES=1 (tests): every walk skipped is also made, and must have found nothing."""
+    return os.environ.get("CASCADE_VERIFY_TRACKED_CHANGES") == "1"
+
+
+def _children(self: Any) -> list:
+    """`Task.children` (the child tasks, looked up by id in the workflow), kept on a task with many children while
+    its child ids stay the same: a multi-instance task's 500 children were 500 lookups by UUID (whose hash is
+    Python code) at every walk that passed it. A fresh list each time, as SpiffWorkflow's was."""
+    ids = self._children
+    if len(ids) < _MANY:
+        return [self.workflow.tasks.get(child) for child in ids]
+    key, tasks = tuple(ids), self.workflow.tasks
+    kept = self.__dict__.get("_cascade_children")
+    if kept is None or kept[1] is not tasks or kept[0] != key:
+        kept = (key, tasks, [tasks.get(child) for child in ids])
+        self._cascade_children = kept
+    return list(kept[2])
+
+
+def _children_setter(self: Any, tasks: list) -> None:
+    self._children = [child.id for child in tasks]
 
 
 class FastTaskIterator(BpmnTaskIterator):
@@ -31,6 +61,7 @@ class FastTaskIterator(BpmnTaskIterator):
     def __init__(self, task, **kwargs: Any):
         super().__init__(task, **kwargs)
         self._stack = [task]
+        self._subprocesses = task.workflow.top_workflow.subprocesses  # (the dict, filled as they start)
         f = self.task_filter
         # the filter reduced to a state mask and `manual` when that is all it asks (get_tasks(state=…, manual=…))
         self._simple = (
@@ -59,7 +90,8 @@ class FastTaskIterator(BpmnTaskIterator):
         if not stack:
             raise StopIteration()
         task = stack.pop()
-        subprocess = task.workflow.top_workflow.subprocesses.get(task.id)
+        subprocesses = self._subprocesses
+        subprocess = subprocesses.get(task.id) if subprocesses else None  # no UUID hashed when there are none
         if (
             (task._children or subprocess is not None)
             and (task._state >= self.min_state or subprocess is not None)
@@ -80,7 +112,13 @@ def update_waiting_tasks(self: Any) -> None:
     """SpiffWorkflow's `Workflow.update_waiting_tasks` (run after every task completes): the same pre-order walk
     of this workflow's own tree (no subprocesses), each WAITING task updated as it is reached, children taken
     when their parent is reached; without the depth count, and so without its limit of 1000 levels, which
-    `install_engine_patches` already lifts for every other walk."""
+    `install_engine_patches` already lifts for every other walk. Nothing to walk for when no task of the
+    instance waits (engine.core.touched.busy_tasks): a multi-instance's step completes a task among 500 ready
+    ones, and nothing waits."""
+    if not any(t._state & TaskState.WAITING for t in busy_tasks(self)):
+        if verifying():
+            assert not self.get_tasks(state=TaskState.WAITING, skip_subprocesses=True), "a waiting task missed"
+        return
     stack = [self.task_tree]
     while stack:
         task = stack.pop()
@@ -90,6 +128,41 @@ def update_waiting_tasks(self: Any) -> None:
             task.task_spec._update(task)
 
 
+def _do_engine_steps(self: Any, will_complete_task: Any = None, did_complete_task: Any = None) -> bool:
+    """SpiffWorkflow 3.2's `BpmnWorkflow._do_engine_steps`, run once per `do_engine_steps` round (at least twice
+    a step): each active sub-process and then the workflow run their READY tasks that are not manual, found by
+    walking the tree (every task of a multi-instance). A round in which no task of the instance is ready for the
+    engine (engine.core.touched.busy_tasks) runs nothing, and now walks nothing either."""
+
+    def update_workflow(wf: Any) -> int:
+        if not any(t._state & TaskState.READY and not t.task_spec.manual for t in busy_tasks(wf)):
+            if verifying():
+                assert all(t.task_spec.manual for t in wf.get_tasks(state=TaskState.READY)), "a ready task missed"
+            return 0
+        count = 0
+        for task in wf.get_tasks(state=TaskState.READY):
+            if not task.task_spec.manual:
+                if will_complete_task is not None:
+                    will_complete_task(task)
+                task.run()
+                count += 1
+                if did_complete_task is not None:
+                    did_complete_task(task)
+        return count
+
+    active_subprocesses = self.get_active_subprocesses()
+    for subprocess in sorted(active_subprocesses, key=lambda v: v.depth, reverse=True):
+        count = None
+        while count is None or count > 0:
+            count = update_workflow(subprocess)
+        if subprocess.parent_task_id is not None:
+            task = self.get_task_from_id(subprocess.parent_task_id)
+            task.task_spec._update(task)
+
+    count = update_workflow(self)
+    return count > 0 or len(self.get_active_subprocesses()) > len(active_subprocesses)
+
+
 def install_fast_walks() -> None:
     """Route `get_tasks`/`get_next_task` of every BPMN workflow (subprocesses and restored ones too) through
     FastTaskIterator whenever the walk is depth-first with no depth limit. Idempotent; installs the
@@ -97,6 +170,7 @@ def install_fast_walks() -> None:
     from engine.core.parser import install_engine_patches
 
     install_engine_patches()
+    install_change_tracking()  # also the index of busy tasks the walks below consult
     if getattr(BpmnBaseWorkflow.get_tasks_iterator, "_cascade_fast", False):
         return
 
@@ -110,6 +184,8 @@ def install_fast_walks() -> None:
     get_tasks_iterator._cascade_fast = True  # type: ignore[attr-defined]
     BpmnBaseWorkflow.get_tasks_iterator = get_tasks_iterator
     BpmnBaseWorkflow.update_waiting_tasks = update_waiting_tasks
+    BpmnWorkflow._do_engine_steps = _do_engine_steps
+    Task.children = property(_children, _children_setter, doc=Task.children.__doc__)
 
 
-__all__ = ["FastTaskIterator", "install_fast_walks", "update_waiting_tasks"]
+__all__ = ["FastTaskIterator", "install_fast_walks", "update_waiting_tasks", "verifying"]
