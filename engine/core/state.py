@@ -6,8 +6,6 @@ follows what the step touched, not how long the instance has lived (engine-notes
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -16,6 +14,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.task import TaskState
 
+from engine.core.canonical import CanonicalText, canonical_json, data_hash
 from engine.core.errors import StepFailedError
 from engine.core.touched import TOUCHED, follow, install_change_tracking
 
@@ -49,14 +48,6 @@ def unpack_internal(internal: dict) -> dict:
 
 
 MAX_TASK_DATA = 1_000_000  # characters of one task's data as stored (JSON): a step may not grow an instance more
-
-
-def data_hash(data_json: str) -> str:
-    return hashlib.sha256(data_json.encode()).hexdigest()
-
-
-def canonical_json(value) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass
@@ -109,6 +100,7 @@ class Snapshot:
     touched: dict | None = None  # the dict the workflow notes touched tasks in (engine.core.touched), if followed
     specs: tuple = ()  # the specs the workflow ran on when this was taken (a migration changes them)
     children: dict[str, tuple] = field(default_factory=dict)  # guid -> (child ids, as text) of tasks with many
+    text: CanonicalText = field(default_factory=CanonicalText)  # canonical JSON, long lists' text remembered
 
     def copy(self) -> Snapshot:
         return Snapshot(dict(self.parts), dict(self.rows), dict(self.finished), dict(self.quiet), set(self.stored_data))
@@ -264,7 +256,7 @@ class StateCodec:
         out = StateChanges()
         for key, workflow in self._workflows(wf):
             props = self._part_props(key, workflow, wf)
-            text = canonical_json(props)
+            text = snapshot.text.text(props, ("part",))
             if snapshot.parts.get(key) != text:
                 out.parts[key] = props
                 if key not in snapshot.parts:
@@ -315,7 +307,7 @@ class StateCodec:
         """Adds the task's row (and its data blob when new) to `out` if it differs from the stored one; returns
         its data and internal data as converted (fresh containers: what `changes` compares against next)."""
         data = _convert(self.registry, self.registry.clean(task.data))
-        data_text = canonical_json(data)
+        data_text = snapshot.text.text(data, ("data",))
         digest = data_hash(data_text)
         internal = _convert(self.registry, task.internal_data)
         props = {
@@ -328,7 +320,7 @@ class StateCodec:
             "internal_data": pack_internal(internal),
             "typename": self.registry.typenames[type(task)],
         }
-        props_text = canonical_json(props)
+        props_text = snapshot.text.text(props, ("props",))
         stored = snapshot.rows.get(guid)
         if stored != (props_text, digest):
             out.rows.append(TaskRow(guid, key, props, digest))
