@@ -1,7 +1,8 @@
 """A gunicorn config for the benches' profiles of the server's CPU: every worker samples its own stack each
-millisecond of CPU it spends (SIGPROF, `setitimer(ITIMER_PROF)`: time waiting on PostgreSQL or a socket is not
-sampled) and writes, when it exits, collapsed stacks in py-spy's raw format to
-`$CASCADE_BENCH_PROFILE/worker-<pid>.txt` (`bench.throughput.summarise` reads them), with the CPU per request.
+millisecond of CPU it spends, or each kernel tick if that is longer (SIGPROF, `setitimer(ITIMER_PROF)`; here
+about 4 ms; time waiting on PostgreSQL or a socket is not sampled) and writes, when it exits, collapsed stacks
+in py-spy's raw format to `$CASCADE_BENCH_PROFILE/worker-<pid>.txt` (`bench.throughput.summarise` reads them),
+with the CPU per request.
 
     gunicorn -c bench/gunicorn_profile.py -w 2 wsgi:app      # bench.server.gunicorn(..., profile=DIR) does this
 
@@ -24,7 +25,7 @@ globals().update(
     {k: v for k, v in runpy.run_path(str(ROOT / "gunicorn.conf.py")).items() if not k.startswith("_") and k != "os"}
 )
 worker_class, threads = "sync", 1  # gunicorn turns sync workers with threads into gthread
-INTERVAL = 0.001  # seconds of CPU between samples
+INTERVAL = 0.001  # seconds of CPU asked between samples (the kernel's tick may stretch it: the header says)
 _stacks: Counter = Counter()
 _state = {"requests": 0, "cpu": 0.0, "gc": 0.0, "collections": 0}
 _names: dict = {}
@@ -66,6 +67,7 @@ def post_fork(server, worker):
     gc.callbacks.append(_gc)
     signal.signal(signal.SIGPROF, _sample)
     signal.setitimer(signal.ITIMER_PROF, INTERVAL, INTERVAL)
+    _state["forked"] = time.process_time()
 
 
 def pre_request(worker, req):
@@ -90,6 +92,7 @@ def worker_exit(server, worker):
         f"{_state['cpu'] * 1000 / n:.2f} ms; in requests, garbage collections {_state['collections']} "
         f"(generations 0/1/2: {_state.get('gen0', 0)}/{_state.get('gen1', 0)}/{_state.get('gen2', 0)}), "
         f"{_state['gc'] * 1000 / n:.2f} ms a request; "
-        f"samples {sum(_stacks.values())} ({INTERVAL * 1000:g} ms of CPU each)\n"
+        f"samples {sum(_stacks.values())} "
+        f"({(time.process_time() - _state['forked']) * 1000 / max(sum(_stacks.values()), 1):.1f} ms of CPU each)\n"
     )
     sys.stderr.flush()
