@@ -50,6 +50,7 @@ class InIds(ColumnElement):
 
     inherit_cache = True
     type = Boolean()
+    _is_implicitly_boolean = True  # a condition as it stands (SQLite would otherwise be given `… = 1`)
     _traverse_internals = [("column", InternalTraversal.dp_clauseelement), ("ids", InternalTraversal.dp_clauseelement)]
 
     def __init__(self, column, ids) -> None:
