@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, literal, select, text, update
+from sqlalchemy import Integer, bindparam, func, literal, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from engine.core.errors import EngineError
 from engine.core.ports import EmailRecord, MessageRecord, NewMessage
@@ -79,6 +80,41 @@ _TIMERS_PIECE = tuple(
             RETURNING pg_notify('cascade_work', '')
         )""",
     )
+)
+
+
+# PostgreSQL's message claims by source (OutboxStore.claim_pending_messages): the first pending message, oldest
+# first and not already claimed by this transaction (`mine`), whose source this transaction can hold (the advisory
+# lock, re-entrant, ends with the transaction; tried in order, stopping at the first it gets), then that source's
+# oldest pending messages no one holds. The others: the oldest pending ones not yet this transaction's.
+SOURCE_LOCK = 0x63617363  # the advisory locks' first key ("casc"); the second is the source instance's id
+_MINE = bindparam("mine", type_=ARRAY(Integer))
+_pending = (
+    select(_MSG.c.source_instance_id)
+    .where(_MSG.c.status == "pending", _MSG.c.source_instance_id.is_not(None), _MSG.c.id != func.all(_MINE))
+    .order_by(_MSG.c.id)
+    .offset(0)  # the lock is tried on rows in this order, above the scan, never pushed into it
+    .subquery()
+)
+_free_source = (
+    select(_pending.c.source_instance_id)
+    .where(func.pg_try_advisory_xact_lock(SOURCE_LOCK, _pending.c.source_instance_id))
+    .limit(1)
+    .scalar_subquery()
+)
+_CLAIM_BY_SOURCE = (
+    select(_MSG)
+    .where(_MSG.c.status == "pending", _MSG.c.source_instance_id == _free_source, _MSG.c.id != func.all(_MINE))
+    .order_by(_MSG.c.id)
+    .limit(bindparam("n"))
+    .with_for_update(skip_locked=True)
+)
+_CLAIM_OTHERS = (
+    select(_MSG)
+    .where(_MSG.c.status == "pending", _MSG.c.id != func.all(_MINE))
+    .order_by(_MSG.c.id)
+    .limit(bindparam("n"))
+    .with_for_update(skip_locked=True)
 )
 
 
@@ -210,9 +246,27 @@ class OutboxStore(StoreBase):
         return ids
 
     def claim_pending_messages(self, limit: int) -> list[MessageRecord]:
-        """The oldest pending messages, claimed until this transaction ends; other workers skip them."""
+        """The oldest pending messages, claimed until this transaction ends; other workers skip them.
+
+        PostgreSQL: by source instance. The claim takes the oldest pending messages of a source no other
+        deliverer is working on (a transaction-scoped advisory lock on the source), then of the next one while
+        the batch has room; then, if room is left (messages without a source, or every source busy), the oldest
+        pending ones. A fan-out's starts share data blobs (`json_data`, by hash): two workers starting schools of
+        one directive at once each inserted the same blob, and the second waited for the first one's whole batch
+        to commit (a unique index insert waits for the transaction that wrote the same key)."""
         self._take_write_lock()
-        return [_message_record(m) for m in self._exec(_CLAIM_MESSAGES[self._pg], {"n": limit})]
+        if not self._pg:
+            return [_message_record(m) for m in self._exec(_CLAIM_MESSAGES[False], {"n": limit})]
+        claimed: list = []
+        while len(claimed) < limit:
+            rows = self._exec(_CLAIM_BY_SOURCE, {"n": limit - len(claimed), "mine": [m.id for m in claimed]}).all()
+            if not rows:
+                break
+            claimed += rows
+        if len(claimed) < limit:
+            params = {"n": limit - len(claimed), "mine": [m.id for m in claimed]}
+            claimed += self._exec(_CLAIM_OTHERS, params).all()
+        return [_message_record(m) for m in claimed]
 
     def claim_messages(self, message_ids: list[int]) -> list[MessageRecord]:
         """These messages if they are still pending and no other worker holds them, locked."""
