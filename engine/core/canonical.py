@@ -17,8 +17,11 @@ import json
 LONG = 64  # items from which a list of strings is remembered with its text
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)  # json.dumps made one a call
+
+
 def canonical_json(value) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 def data_hash(data_json: str) -> str:

@@ -32,7 +32,7 @@ from engine.core.sandbox import make_script_engine
 from engine.core.spec_checks import DEFAULT_CANDIDATE_GROUP
 from engine.core.state import Snapshot, StateCodec, StoredState
 from engine.core.touched import busy_tasks
-from engine.core.walks import install_fast_walks, verifying
+from engine.core.walks import Collected, install_fast_walks, ready_and_waiting, verifying
 
 SERIALIZER_VERSION = SERIALIZER_MODULE_VERSION
 _ISO_DURATION = re.compile(
@@ -89,6 +89,7 @@ class LiveInstance:
         # id(task) -> (task, spec, data, ReadyUserTask) as collected last: reused while the same (keyed by the object's
         # id, which the entry keeps alive, not by its UUID, whose hash is Python code: 500 of them a step)
         self.ready: dict = {}
+        self.collected: Collected | None = None  # the ready and waiting tasks as collected last (engine.core.walks)
 
     def task(self, guid: str):
         return self.workflow.get_task_from_id(UUID(guid))
@@ -202,23 +203,20 @@ class Runtime:
     def collect(self, live: LiveInstance) -> StepResult:
         wf = live.workflow
         out = StepResult(completed=wf.is_completed())
-        ready, waiting = [], []  # one walk for both (same tasks, same order as two)
-        for task in wf.get_tasks(state=TaskState.READY | TaskState.WAITING):
-            if task._state == TaskState.WAITING:
-                waiting.append(task)
-            elif task.task_spec.manual:
-                ready.append(task)
-        known, live.ready = live.ready, {}
-        for task in ready:
-            spec = task.task_spec
-            hit = known.get(id(task))
-            if hit is not None and hit[0] is task and hit[1] is spec and hit[2] is task.data:
-                item = hit[3]  # the same task, spec and data as at the last step: a multi-instance's open ones
-            else:
-                item = _ready_user_task(task, spec)
-            live.ready[id(task)] = (task, spec, task.data, item)
-            out.ready.append(item)
-            out.current_steps.append(item.name)
+        ready, waiting, items = ready_and_waiting(wf, live.collected)
+        if items is None:  # walked: reuse what was made of each task whose spec and data are the same objects
+            known, live.ready, items = live.ready, {}, []
+            for task in ready:
+                spec = task.task_spec
+                hit = known.get(id(task))
+                if hit is not None and hit[0] is task and hit[1] is spec and hit[2] is task.data:
+                    item = hit[3]  # the same task, spec and data as at the last step: a multi-instance's open ones
+                else:
+                    item = _ready_user_task(task, spec)
+                live.ready[id(task)] = (task, spec, task.data, item)
+                items.append(item)
+        live.collected = Collected(wf, ready, items, waiting)
+        out.ready, out.current_steps = items, [item.name for item in items]
         out.timers = waiting_timers(wf, waiting)
         for event in wf.get_events():
             if isinstance(event.event_definition, BaseMessageEventDefinition):

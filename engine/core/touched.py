@@ -21,6 +21,7 @@ from SpiffWorkflow.util.task import TaskState
 TOUCHED = "_cascade_touched"  # attribute of a top BpmnWorkflow: dict of the tasks touched since the last save
 _FOLLOWER = "_cascade_follower"  # attribute of a top BpmnWorkflow: weak reference to what follows its changes
 SINCE_FOLD = "_cascade_touched_since_fold"  # attribute of a top BpmnWorkflow: tasks touched since the last fold
+SINCE_COLLECT = "_cascade_touched_since_collect"  # the same since the ready and waiting tasks were last collected
 BUSY = "_cascade_busy"  # attribute of a top BpmnWorkflow: (its specs, dict of every task that may be busy)
 _WAITING, _READY, _STARTED = TaskState.WAITING, TaskState.READY, TaskState.STARTED
 
@@ -32,6 +33,9 @@ def note(task: Any) -> None:
     if touched is not None:
         touched[task] = None
     touched = getattr(top, SINCE_FOLD, None)
+    if touched is not None:
+        touched[task] = None
+    touched = getattr(top, SINCE_COLLECT, None)
     if touched is not None:
         touched[task] = None
 
@@ -134,4 +138,13 @@ def follow(workflow: Any, follower: Any) -> dict | None:
     return touched
 
 
-__all__ = ["SINCE_FOLD", "TOUCHED", "busy_tasks", "follow", "install_change_tracking", "is_busy", "note"]
+__all__ = [
+    "SINCE_COLLECT",
+    "SINCE_FOLD",
+    "TOUCHED",
+    "busy_tasks",
+    "follow",
+    "install_change_tracking",
+    "is_busy",
+    "note",
+]

@@ -24,7 +24,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine.core.touched import busy_tasks, install_change_tracking
+from engine.core.touched import SINCE_COLLECT, busy_tasks, install_change_tracking
 
 UNLIMITED = 10**9  # parser.install_engine_patches' default depth: no limit in practice
 _FINISHED = TaskState.FINISHED_MASK
@@ -128,6 +128,66 @@ def update_waiting_tasks(self: Any) -> None:
             task.task_spec._update(task)
 
 
+class Collected:
+    """A workflow's manual READY tasks (with the item made of each) and its WAITING tasks, in walk order, as last
+    collected (`ready_and_waiting`)."""
+
+    def __init__(self, wf: Any, ready: list, items: list, waiting: list):
+        self.wf, self.ready, self.items, self.waiting = wf, ready, items, waiting
+        self.ready_set, self.waiting_set = set(ready), set(waiting)  # (tasks hash by identity)
+        self.shape = (wf.spec, wf.subprocess_specs, tuple(wf.subprocesses))
+
+
+def ready_and_waiting(wf: Any, last: Collected | None) -> tuple[list, list, list | None]:
+    """`wf.get_tasks(state=READY | WAITING)` split into the manual READY tasks and the WAITING ones, and the items
+    `last` made of those READY tasks when it still holds them all (else None). Taken from `last` without a walk
+    when every task touched since (engine.core.touched) is a leaf without a sub-process that only left the lists
+    (a multi-instance's step: one of its N ready tasks completed), as the others' order is then the one walked
+    last time. With CASCADE_VERIFY_TRACKED_CHANGES=1 the walk is made anyway and must agree."""
+    touched = getattr(wf, SINCE_COLLECT, None)
+    setattr(wf, SINCE_COLLECT, {})
+    gone = _left_only(wf, last, touched) if last is not None and touched is not None else None
+    if gone is not None:
+        ready, items, waiting = list(last.ready), list(last.items), list(last.waiting)
+        for task in gone:  # a search in C each (identity compares first): no Python loop over the N others
+            if task in last.ready_set:
+                i = ready.index(task)
+                del ready[i], items[i]
+            else:
+                waiting.remove(task)
+        if not verifying():
+            return ready, waiting, items
+    walked_ready, walked_waiting = [], []  # one walk for both (same tasks, same order as two)
+    for task in wf.get_tasks(state=TaskState.READY | TaskState.WAITING):
+        if task._state == TaskState.WAITING:
+            walked_waiting.append(task)
+        elif task.task_spec.manual:
+            walked_ready.append(task)
+    if gone is not None:
+        assert (walked_ready, walked_waiting) == (ready, waiting), "the ready or waiting tasks collected differ"
+        assert all(item.data is task.data for task, item in zip(ready, items, strict=True)), "a task's data replaced"
+    return walked_ready, walked_waiting, None
+
+
+def _left_only(wf: Any, last: Collected, touched: dict) -> set | None:
+    """The touched tasks that left `last`'s lists, or None when a touched task may have changed more."""
+    if last.wf is not wf or last.shape != (wf.spec, wf.subprocess_specs, tuple(wf.subprocesses)):
+        return None
+    gone = set()
+    for task in touched:
+        if task._children or wf.subprocesses.get(task.id) is not None:
+            return None  # its change may hide or show other tasks, or reorder them
+        state = task._state if task.workflow.tasks.get(task.id) is task else 0
+        if state == TaskState.READY and task.task_spec.manual:
+            return None  # new in the list (its place unknown), or its data may have been replaced
+        waiting = state == TaskState.WAITING
+        if waiting and task not in last.waiting_set:
+            return None
+        if task in last.ready_set or (task in last.waiting_set and not waiting):
+            gone.add(task)
+    return gone
+
+
 def _do_engine_steps(self: Any, will_complete_task: Any = None, did_complete_task: Any = None) -> bool:
     """SpiffWorkflow 3.2's `BpmnWorkflow._do_engine_steps`, run once per `do_engine_steps` round (at least twice
     a step): each active sub-process and then the workflow run their READY tasks that are not manual, found by
@@ -188,4 +248,11 @@ def install_fast_walks() -> None:
     Task.children = property(_children, _children_setter, doc=Task.children.__doc__)
 
 
-__all__ = ["FastTaskIterator", "install_fast_walks", "update_waiting_tasks", "verifying"]
+__all__ = [
+    "Collected",
+    "FastTaskIterator",
+    "install_fast_walks",
+    "ready_and_waiting",
+    "update_waiting_tasks",
+    "verifying",
+]
