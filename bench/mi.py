@@ -1,6 +1,7 @@
 """Scenario `mi` (issue 18): a multi-instance user task over a collection of N items (bench/workflows/bench_mi.bpmn,
 the standard loopDataInputRef/inputDataItem form), parallel and sequential, N = 10, 100, 500. Measured below HTTP
-(`Cascade.complete_task`, a fresh session per call as in a request, the instance warm as in one server process)
+(`Cascade.complete_task`, a fresh session per call as in a request, the instance warm as in one server process),
+the engine's CPU alone (no database: `Runtime.advance` and `StateCodec.changes`; the same for both databases)
 and over HTTP against a real server (gunicorn, one worker, the JSON API with a bearer token): the start until N
 tasks wait, one completion (median, p90) and all N completions. A flat cost means the N = 500 figure stays
 close to the N = 10 one."""
@@ -50,6 +51,35 @@ def _in_process(app, kind: str, n: int) -> tuple[float, list[float], float]:
             raise RuntimeError(f"{process}: {done} completions for {n} items")
         _check_outputs(app, instance_id, n)
     return start_ms, sw.samples, sum(sw.samples) / 1000
+
+
+def _engine_alone(kind: str, n: int) -> tuple[float, list[float], float]:
+    """(start ms, completion ms samples, all completions s) of the engine's CPU alone, no database: Runtime.advance
+    and StateCodec.changes (what a step computes before the store writes it), each completion on the middle one of
+    the open tasks; process CPU time, so other processes on the host weigh less on it."""
+    from bench.harness import BENCH_DIR
+    from engine.core.ports import DefinitionRecord
+    from engine.core.runtime import Runtime
+
+    xml = (BENCH_DIR / "workflows" / "bench_mi.bpmn").read_bytes()
+    runtime, definition = Runtime(), DefinitionRecord(1, f"bench_mi_{kind}{n}", 1, "mi", xml, [], {})
+    t = time.process_time()
+    live = runtime.new(definition)
+    result = runtime.advance(live, lambda call: {})
+    runtime.codec.changes(live.workflow, live.snapshot)
+    start_ms, samples = (time.process_time() - t) * 1000, []
+    while result.ready:
+        item = result.ready[len(result.ready) // 2]
+        t = time.process_time()
+        task = live.task(item.guid)
+        task.set_data(kq=f"xong {item.guid[:8]}")
+        task.run()
+        result = runtime.advance(live, lambda call: {})
+        runtime.codec.changes(live.workflow, live.snapshot)
+        samples.append((time.process_time() - t) * 1000)
+    if len(live.workflow.data.get("ket_qua") or []) != n:
+        raise RuntimeError(f"engine alone {kind}{n}: outputs missing")
+    return start_ms, samples, sum(samples) / 1000
 
 
 def _check_outputs(app, instance_id: int, n: int) -> None:
@@ -125,12 +155,14 @@ def _unlimited() -> None:
     db.session.commit()
 
 
-def _rows(backend: str, how: str, kind: str, figures: dict[int, tuple[float, list[float], float]]) -> list[Row]:
+def _rows(
+    backend: str, how: str, kind: str, figures: dict[int, tuple[float, list[float], float]], targets: bool = True
+) -> list[Row]:
     rows = []
     small = percentile(figures[min(figures)][1], 0.5)
     for n, (start_ms, samples, total) in figures.items():
         med, p90 = percentile(samples, 0.5), percentile(samples, 0.9)
-        big = n == max(figures) and n >= 500
+        big = targets and n == max(figures) and n >= 500
         label = f"{how} {kind} N={n}"
         rows.append(
             Row(
@@ -177,6 +209,10 @@ def run(backend: str, quick: bool) -> list[Row]:
 
     sizes = (10, 100, 200) if quick else (10, 100, 500)
     rows: list[Row] = []
+    for kind, k in KINDS.items():  # no database: the same on both (once per run)
+        _engine_alone(k, 5)
+        figures = {n: _engine_alone(k, n) for n in sizes}
+        rows += _rows(backend, "engine alone (CPU, no db)", kind, figures, targets=False)
     with seeded_app(backend) as app:
         deploy_bench_workflow(app, "bench_mi.bpmn")
         for kind, k in KINDS.items():
