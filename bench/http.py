@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from bench.api_step import _draft, bare_steps
 from bench.harness import PG_URL, Row, actor, durable_commit_probe, open_tasks, seeded_app, stats, timed_row, token_for
 from bench.server import gunicorn
+from bench.throughput import TICK, _cpu_ticks
 
 NAME = "http"
 TARGET_COMPLETE, TARGET_START, TARGET_GAP_WARM, TARGET_GAP_COLD = 5.0, 6.0, 1.0, 2.0  # ms, medians
@@ -49,6 +50,11 @@ class Caller:
 
     def close(self) -> None:
         self._conn.close()
+
+
+def _worker_cpu(server) -> float:
+    """CPU seconds (user + system) the server's workers have used so far (10 ms ticks)."""
+    return sum(_cpu_ticks(pid) for pid in server.workers()) / TICK
 
 
 def _draft_tasks(app, instance_ids: list[int]) -> list[int]:
@@ -118,13 +124,19 @@ def run(backend: str, quick: bool) -> list[Row]:
                     (task_id,) = _draft_tasks(app, [body["id"]])
                     caller.post(f"/api/tasks/{task_id}/complete", draft, 200)
                 starts, warm_instances = [], []
+                cpu = {"start": -_worker_cpu(server)}
                 for _ in range(n):
                     ms, body = caller.post("/api/processes/directive_plan/instances", {}, 201)
                     starts.append(ms)
                     warm_instances.append(body["id"])
+                cpu["start"] += _worker_cpu(server)
                 warm_tasks = _draft_tasks(app, warm_instances)
+                cpu["warm"] = -_worker_cpu(server)
                 warm = [caller.post(f"/api/tasks/{t}/complete", draft, 200)[0] for t in warm_tasks]
+                cpu["warm"] += _worker_cpu(server)
+                cpu["cold"] = -_worker_cpu(server)
                 cold = [caller.post(f"/api/tasks/{t}/complete", draft, 200)[0] for t in cold_tasks]
+                cpu["cold"] += _worker_cpu(server)
             finally:
                 caller.close()
         once = _completed_once(app, warm_tasks + cold_tasks, who.user_id)
@@ -138,6 +150,8 @@ def run(backend: str, quick: bool) -> list[Row]:
     warm_row = target("gunicorn -w 1, socket: POST complete draft_plan, warm", warm, TARGET_COMPLETE)
     cold_row = target("  the same, cold (instance not in the worker's warm cache)", cold, TARGET_COMPLETE)
     target("gunicorn -w 1, socket: POST start directive_plan", starts, TARGET_START)
+    for label in ("warm", "cold", "start"):  # what the host's load inflates least: the server's own CPU
+        rows.append(Row(NAME, backend, f"  server worker CPU per request, {label}", cpu[label] * 1000 / n, "ms"))
     bare_med = stats(bare["library script engine"].samples)[0]
     commit_med = stats(commit)[0]
     rows.append(
