@@ -14,6 +14,9 @@ what waits before queueing a piece that would.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +25,15 @@ from sqlalchemy.orm import Session
 
 _KEY = "cascade_deferred"
 _INSTALLED = "cascade_deferred_installed"
+_ahead: dict[tuple, tuple[list[int], float, int]] = {}  # (pid, database, table) -> (ids taken ahead, when, block size)
+_ahead_lock = threading.Lock()
+IDS_FRESH = 1.0  # seconds an id taken ahead stays usable (see next_id)
+IDS_MAX_BLOCK = 64
 sent_ahead = 0  # statements sent ahead of another one by the hook below (statement counters add them)
+# An execution option of prebuilt statements that read no table a waiting piece writes (marking an outbox message or a
+# recipient delivered): what waits travels as CTEs in front of them instead of ahead of them. The pieces and the
+# statement then share one snapshot, so such a statement must never read what a piece writes.
+CARRIES = "cascade_carries_waiting"
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,10 @@ class Piece:
     ctes: tuple[str, ...]  # "name AS (…)" with {p} before every CTE and parameter name
     params: dict[str, Any]
     key: tuple | None = None  # the rows it writes, when another piece could write them too
+    also: frozenset = frozenset()  # more such keys (new tasks' rows, which a later close would update)
+
+    def keys(self) -> set:
+        return {self.key, *self.also} - {None}
 
 
 def compose(pieces: list[Piece], final: str = "SELECT 1", own: Piece | None = None) -> tuple[str, dict]:
@@ -51,7 +66,8 @@ def defer(connection, piece: Piece) -> None:
     """Queue a write on this connection (installing the hooks that send it on the connection's engine)."""
     install(connection.engine)
     queue = connection.info.setdefault(_KEY, [])
-    if piece.key is not None and any(p.key == piece.key for p in queue):
+    keys = piece.keys()
+    if keys and any(keys & p.keys() for p in queue):
         send(connection)  # the same rows twice in one statement: the first write goes alone
         queue = connection.info.setdefault(_KEY, [])
     queue.append(piece)
@@ -71,18 +87,83 @@ def execute_with_waiting(connection, own: Piece, final: str) -> list:
     return connection.exec_driver_sql(sql, params).all()
 
 
+def next_ids(connection, table: str, n: int = 1, *, also: tuple[str, ...] = ()) -> list[int]:
+    """`n` new ids for `table` taken ahead from its sequence, in increasing order, so the rows' insert needs no
+    answer and can wait; the tables in `also` get a block too when theirs is used up (a new instance's tasks).
+
+    Ids come in blocks per process and database: one `nextval` round trip (carrying whatever waits) per block, the
+    block doubling while blocks are used up within IDS_FRESH seconds of each other (a fan-out's starts), back to 2
+    when not; ids left unused for IDS_FRESH seconds, or when a new block is taken, are dropped. Ids are unique (the
+    sequence never hands one out twice; an id whose insert rolls back is not used again) and grow in the order a
+    process takes them (one thread after another); between processes (or threads taking blocks at once) an id can
+    be smaller than one taken up to IDS_FRESH seconds earlier, the same kind of inversion concurrent transactions
+    already produce between taking an id and committing."""
+    ids = cached_ids(connection, table, n)
+    if ids is not None:
+        return ids
+    now, wanted = time.monotonic(), {}
+    with _ahead_lock:
+        for name in (table, *also):
+            left, taken_at, size = _ahead.get(_block_key(connection, name), ([], 0.0, 1))
+            fresh = now - taken_at <= IDS_FRESH
+            if name == table or not (fresh and left):
+                wanted[name] = min(size * 2, IDS_MAX_BLOCK) if fresh else 2
+    counts = dict(wanted, **{table: max(wanted[table], n)})
+    rows = execute_with_waiting(  # never under the lock: what waits may wait for another transaction's row lock
+        connection,
+        Piece((), {"tables": list(counts), "counts": list(counts.values())}),
+        "SELECT t.name, nextval(pg_get_serial_sequence(t.name, 'id')) AS id"
+        " FROM unnest(%({p}tables)s::text[], %({p}counts)s::integer[]) AS t(name, n), generate_series(1, t.n)"
+        " ORDER BY 1, 2",
+    )
+    mine: list[int] = []
+    with _ahead_lock:
+        for name, size in wanted.items():
+            block = [i for t, i in rows if t == name]
+            if name == table:
+                mine, block = block[:n], block[n:]
+            key = _block_key(connection, name)
+            left = _ahead.get(key, ([], 0.0, 1))[0]
+            if not left or not block or block[0] > left[-1]:  # a newer block replaces what is left
+                _ahead[key] = (block, now, size)
+    return mine
+
+
+def cached_ids(connection, table: str, n: int) -> list[int] | None:
+    """`n` ids for `table` from this process's block if it holds that many taken less than IDS_FRESH seconds ago
+    (see next_ids), else None and nothing is taken."""
+    key = _block_key(connection, table)
+    with _ahead_lock:
+        left, taken_at, size = _ahead.get(key, ([], 0.0, 1))
+        if len(left) < n or time.monotonic() - taken_at > IDS_FRESH:
+            return None
+        _ahead[key] = (left[n:], taken_at, size)
+        return left[:n]
+
+
+def _block_key(connection, table: str) -> tuple:
+    """Per process (a forked worker never uses its parent's ids) and database."""
+    return os.getpid(), connection.engine.url, table
+
+
 def install(engine) -> None:
     if engine.dialect.name != "postgresql" or _INSTALLED in engine.__dict__:
         return
     engine.__dict__[_INSTALLED] = True
 
-    @event.listens_for(engine, "before_cursor_execute")
-    def _send_first(conn, cursor, statement, parameters, context, executemany) -> None:
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _send_first(conn, cursor, statement, parameters, context, executemany):
         global sent_ahead
         pieces = conn.info.pop(_KEY, None)
-        if pieces:  # inside SQLAlchemy's error handling for the statement that follows
-            cursor.connection.cursor().execute(*compose(pieces))
-            sent_ahead += 1
+        if not pieces:
+            return statement, parameters
+        carrier = context is not None and CARRIES in context.execution_options
+        if carrier and not executemany and isinstance(parameters, dict):
+            sql, params = compose(pieces, statement)  # CTEs in front of a statement that reads no row they write
+            return sql, {**params, **parameters}
+        cursor.connection.cursor().execute(*compose(pieces))  # inside SQLAlchemy's error handling for the next one
+        sent_ahead += 1
+        return statement, parameters
 
     @event.listens_for(engine, "rollback")
     @event.listens_for(engine, "rollback_savepoint")

@@ -327,27 +327,22 @@ class Cascade(Delivery):
             if guid not in ready_guids:  # interrupted, terminated or migrated away
                 store.close_human_task(row_id, "cancelled", None, now)
         scopes: dict[tuple, list] = {}  # a multi-instance opens many tasks for the same groups at once
-        for ready in result.ready:
-            if ready.guid in open_rows:
-                continue
-            groups = tuple(ready.groups)
+        users: dict[tuple, list[int]] = {}
+        new = []
+        for ready in (r for r in result.ready if r.guid not in open_rows):
+            groups, named = tuple(ready.groups), tuple(ready.users)
             if groups not in scopes:
                 scopes[groups] = self.candidates(store, instance, ready.groups)
-            candidates = scopes[groups]
-            store.add_human_task(
-                instance.id,
+            if named not in users:
+                users[named] = store.user_ids_by_username(ready.users)
+            candidates, due = scopes[groups], self.runtime.due_at(ready.due_expression, ready.data, now)
+            org_id = candidates[0][0] if candidates else instance.org_id
+            new.append(
                 NewHumanTask(
-                    guid=ready.guid,
-                    bpmn_id=ready.bpmn_id,
-                    name=ready.name,
-                    org_id=candidates[0][0] if candidates else instance.org_id,
-                    candidates=candidates,
-                    candidate_users=store.user_ids_by_username(ready.users),
-                    due_at=self.runtime.due_at(ready.due_expression, ready.data, now),
-                    document_id=instance.directive_id,
-                ),
-                now,
+                    ready.guid, ready.bpmn_id, ready.name, org_id, candidates, users[named], due, instance.directive_id
+                )
             )
+        store.add_human_tasks(instance.id, new, now)  # all of a step's new tasks in one write
 
     def candidates(self, store: Store, instance: InstanceRecord, groups: list[str]) -> list[tuple[int, str]]:
         """`role@scope` → (organisation, role) pairs; a scope that names no organisation is dropped."""

@@ -65,6 +65,7 @@ class StoreBase:
             self._tx = tx
             self._locked, self._open, self._summaries, self._sha = set(), {}, {}, {}
             self._open_guids: dict[int, dict[str, int]] = {}  # instance -> its open tasks' guid -> id (locked ones)
+            self._new_instances: dict[int, deferred.Piece] = {}  # PostgreSQL: instances whose insert may still wait
             self._org_generation = None
         return self
 

@@ -12,9 +12,16 @@ from engine.core.ports import HumanTaskRecord, NewHumanTask
 from models import deferred
 from models.org import User
 from models.store.base import StoreBase
-from models.store.pieces import _CLOSE_PIECE, _NEW_TASK_PIECE, _utc
+from models.store.pieces import _CLOSE_PIECE, _NEW_TASKS_PIECE, _NEW_TASKS_RETURNING, _utc
 from models.store.records import _tasks_from_rows, task_record
-from models.store.statements import _CLOSE_CANDIDATES, _CLOSE_TASK, _INSERT_CANDIDATES, _INSERT_TASK, _OPEN_TASKS
+from models.store.statements import (
+    _CLOSE_CANDIDATES,
+    _CLOSE_TASK,
+    _INSERT_CANDIDATES,
+    _INSERT_TASK,
+    _INSERT_TASK_WITH_ID,
+    _OPEN_TASKS,
+)
 from models.workflow import HumanTask, HumanTaskCandidate
 
 
@@ -45,55 +52,103 @@ class InboxStore(StoreBase):
         return dict(known)
 
     def add_human_task(self, instance_id: int, task: NewHumanTask, at: datetime) -> int:
-        name = task.name[:300]
-        values = {
-            "instance_id": instance_id,
-            "guid": task.guid,
-            "bpmn_id": task.bpmn_id,
-            "name": name,
-            "org_id": task.org_id,
-            "candidate_users": list(task.candidate_users),
-            "due_at": task.due_at,
-            "created_at": at,
-            "document_id": task.document_id,
-            "status": "open",
-        }
+        return self.add_human_tasks(instance_id, [task], at)[0]
+
+    def add_human_tasks(self, instance_id: int, tasks: list[NewHumanTask], at: datetime) -> list[int]:
+        """New open tasks of an instance with their inbox rows; their ids, in the order given. PostgreSQL: one
+        statement (with whatever waits in front of it), however many tasks; SQLite: one executemany for the tasks
+        and one for their candidate rows."""
+        if not tasks:
+            return []
+        named = self._named_candidates({u for t in tasks for u in t.candidate_users})
+        rows = [
+            [{"org_id": o, "role": r} for o, r in t.candidates]
+            + [{"org_id": named[u], "role": f"user:{u}"} for u in t.candidate_users if u in named]
+            for t in tasks
+        ]
         if self._pg:
-            rows = self._candidate_rows(task.candidates, task.candidate_users)
-            params = {
-                **values,
-                "candidate_users": json.dumps(values["candidate_users"]),
-                "due_at": _utc(task.due_at),
-                "created_at": _utc(at),
-                "c_orgs": [r["org_id"] for r in rows],
-                "c_roles": [r["role"] for r in rows],
-            }
-            del params["status"]
-            piece = deferred.Piece(_NEW_TASK_PIECE, params)
-            ((task_id,),) = deferred.execute_with_waiting(self.session.connection(), piece, "SELECT id FROM {p}task")
+            ids = self._insert_tasks_pg(instance_id, tasks, rows, at)
         else:
-            task_id = self._exec(_INSERT_TASK, values).scalar_one()
-            rows = self._add_candidates(task_id, task.candidates, task.candidate_users, task.due_at, at, claimed=False)
-        guids = self._facts()._open_guids.get(instance_id)
-        if guids is not None:
-            guids[task.guid] = task_id
-        known = self._facts()._open.get(instance_id)
-        if known is not None:
-            known[task_id] = HumanTaskRecord(
-                id=task_id,
-                instance_id=instance_id,
-                guid=task.guid,
-                bpmn_id=task.bpmn_id,
-                name=name,
-                status="open",
-                assignee_id=None,
-                candidates=tuple((r["org_id"], r["role"]) for r in rows),
-                candidate_users=tuple(task.candidate_users),
-                due_at=task.due_at,
-                org_id=task.org_id,
-                created_at=at,
-            )
-        return task_id
+            values = [
+                {
+                    "instance_id": instance_id,
+                    "guid": t.guid,
+                    "bpmn_id": t.bpmn_id,
+                    "name": t.name[:300],
+                    "org_id": t.org_id,
+                    "candidate_users": list(t.candidate_users),
+                    "due_at": t.due_at,
+                    "created_at": at,
+                    "document_id": t.document_id,
+                    "status": "open",
+                }
+                for t in tasks
+            ]
+            # the first insert takes the database's write lock and the next id; no one else can insert until this
+            # transaction ends, so the others take the ids after it (one executemany, in the order given)
+            first = self._exec(_INSERT_TASK, values[0]).scalar_one()
+            ids = list(range(first, first + len(values)))
+            if len(values) > 1:
+                self._exec(_INSERT_TASK_WITH_ID, [{**v, "id": i} for i, v in zip(ids[1:], values[1:], strict=True)])
+            candidates = [
+                {"human_task_id": i, "is_open": True, "claimed": False, "due_at": t.due_at, "created_at": at, **row}
+                for i, t, task_rows in zip(ids, tasks, rows, strict=True)
+                for row in task_rows
+            ]
+            if candidates:
+                self._exec(_INSERT_CANDIDATES, candidates)
+        facts = self._facts()
+        guids, known = facts._open_guids.get(instance_id), facts._open.get(instance_id)
+        for task_id, t, task_rows in zip(ids, tasks, rows, strict=True):
+            if guids is not None:
+                guids[t.guid] = task_id
+            if known is not None:
+                known[task_id] = HumanTaskRecord(
+                    id=task_id,
+                    instance_id=instance_id,
+                    guid=t.guid,
+                    bpmn_id=t.bpmn_id,
+                    name=t.name[:300],
+                    status="open",
+                    assignee_id=None,
+                    candidates=tuple((r["org_id"], r["role"]) for r in task_rows),
+                    candidate_users=tuple(t.candidate_users),
+                    due_at=t.due_at,
+                    org_id=t.org_id,
+                    created_at=at,
+                )
+        return ids
+
+    def _insert_tasks_pg(self, instance_id: int, tasks: list[NewHumanTask], rows: list[list[dict]], at) -> list[int]:
+        """With ids taken ahead on this connection (models.deferred.next_ids: a new instance takes some for its
+        tasks), the insert waits for the step's next statement; otherwise it goes now, answering their ids."""
+        connection = self.session.connection()
+        ids = deferred.cached_ids(connection, "human_task", len(tasks))
+        dues = [_utc(t.due_at) for t in tasks]
+        params = {
+            "instance_id": instance_id,
+            "created_at": _utc(at),
+            "guids": [t.guid for t in tasks],
+            "bpmn_ids": [t.bpmn_id for t in tasks],
+            "names": [t.name[:300] for t in tasks],
+            "org_ids": [t.org_id for t in tasks],
+            "users": [json.dumps(list(t.candidate_users)) for t in tasks],
+            "due_ats": dues,
+            "document_ids": [t.document_id for t in tasks],
+            "c_orgs": [r["org_id"] for task_rows in rows for r in task_rows],
+            "c_roles": [r["role"] for task_rows in rows for r in task_rows],
+            "c_dues": [due for due, task_rows in zip(dues, rows, strict=True) for _ in task_rows],
+        }
+        if ids is None:
+            params["c_guids"] = [t.guid for t, task_rows in zip(tasks, rows, strict=True) for _ in task_rows]
+            piece = deferred.Piece(_NEW_TASKS_RETURNING, params)
+            answered = dict(deferred.execute_with_waiting(connection, piece, "SELECT guid, id FROM {p}tasks"))
+            return [answered[t.guid] for t in tasks]
+        params["ids"] = ids
+        params["c_tasks"] = [i for i, task_rows in zip(ids, rows, strict=True) for _ in task_rows]
+        tasks_key = frozenset(("task", i) for i in ids)  # a close of one of them waits until they are written
+        deferred.defer(connection, deferred.Piece(_NEW_TASKS_PIECE, params, None, tasks_key))
+        return ids
 
     def _add_candidates(self, task_id, candidates, candidate_users, due_at, created_at, *, claimed: bool) -> list:
         """Inbox rows of a task: its (organisation, role) pairs and, for people named on it, "user:<id>"."""
@@ -105,10 +160,14 @@ class InboxStore(StoreBase):
 
     def _candidate_rows(self, candidates, candidate_users) -> list[dict]:
         rows = [{"org_id": o, "role": r} for o, r in candidates]
-        if candidate_users:
-            named = self.session.execute(select(User.id, User.org_id).where(User.id.in_(list(candidate_users))))
-            rows += [{"org_id": org_id, "role": f"user:{user_id}"} for user_id, org_id in named]
-        return rows
+        named = self._named_candidates(set(candidate_users))
+        return rows + [{"org_id": named[u], "role": f"user:{u}"} for u in candidate_users if u in named]
+
+    def _named_candidates(self, user_ids: set[int]) -> dict[int, int]:
+        """user id -> organisation of the people named on tasks (their inbox rows are "user:<id>")."""
+        if not user_ids:
+            return {}
+        return dict(self.session.execute(select(User.id, User.org_id).where(User.id.in_(sorted(user_ids)))).all())
 
     def close_human_task(self, task_id: int, status: str, by_user: int | None, at: datetime) -> None:
         params = {"t": task_id, "status": status, "at": at, "by": by_user}

@@ -119,7 +119,7 @@ _STATE_CTES: dict[str, tuple[str, tuple[str, ...]]] = {  # name -> (template, th
         ("new_row_guids", "new_row_parts", "new_row_props", "new_row_hashes"),
     ),
 }
-# PostgreSQL pieces for a task's close (with its inbox rows), an audit row, and a new task with its inbox rows
+# PostgreSQL pieces for a task's close (with its inbox rows) and an audit row
 _CLOSE_PIECE = tuple(
     _compact(c)
     for c in (
@@ -145,23 +145,78 @@ _AUDIT_PIECE = tuple(
         )""",
     )
 )
-_NEW_TASK_PIECE = tuple(
+# New tasks with their inbox rows, however many a step opens (a multi-instance over 500 schools opens 500), their ids
+# taken ahead (models.deferred.next_ids: increasing in the order given): one piece fed by arrays that needs no
+# answer, so it waits like the step's other writes.
+_NEW_TASKS_PIECE = tuple(
     _compact(c)
     for c in (
-        """{p}task AS (
+        """{p}tasks AS (
             INSERT INTO human_task
-                (instance_id, guid, bpmn_id, name, org_id, candidate_users, due_at, created_at, document_id, status)
-            VALUES (
-                %({p}instance_id)s::integer, %({p}guid)s, %({p}bpmn_id)s, %({p}name)s, %({p}org_id)s::integer,
-                CAST(%({p}candidate_users)s AS JSON), %({p}due_at)s::timestamptz, %({p}created_at)s::timestamptz,
-                %({p}document_id)s::integer, 'open'
-            )
-            RETURNING id
+                (id, instance_id, guid, bpmn_id, name, org_id, candidate_users, due_at, created_at, document_id, status)
+            SELECT x.id, %({p}instance_id)s::integer, x.guid, x.bpmn_id, x.name, x.org_id, CAST(x.users AS JSON),
+                x.due_at, %({p}created_at)s::timestamptz, x.document_id, 'open'
+            FROM unnest(
+                %({p}ids)s::integer[], %({p}guids)b::text[], %({p}bpmn_ids)b::text[], %({p}names)b::text[],
+                %({p}org_ids)s::integer[], %({p}users)b::text[], %({p}due_ats)s::timestamptz[],
+                %({p}document_ids)s::integer[]
+            ) AS x(id, guid, bpmn_id, name, org_id, users, due_at, document_id)
         )""",
         """{p}task_candidates AS (
             INSERT INTO human_task_candidate (human_task_id, org_id, role, is_open, claimed, due_at, created_at)
-            SELECT t.id, x.org_id, x.role, true, false, %({p}due_at)s::timestamptz, %({p}created_at)s::timestamptz
-            FROM {p}task AS t, unnest(%({p}c_orgs)s::integer[], %({p}c_roles)s::varchar[]) AS x(org_id, role)
+            SELECT c.task_id, c.org_id, c.role, true, false, c.due_at, %({p}created_at)s::timestamptz
+            FROM unnest(
+                %({p}c_tasks)s::integer[], %({p}c_orgs)s::integer[], %({p}c_roles)b::text[],
+                %({p}c_dues)s::timestamptz[]
+            ) AS c(task_id, org_id, role, due_at)
+        )""",
+    )
+)
+
+# The same when no ids were taken ahead on the connection: the insert answers each new task's id with its guid
+# (RETURNING's order is not the insert's); the rows go in the order given, so their ids grow in that order.
+_NEW_TASKS_RETURNING = tuple(
+    _compact(c)
+    for c in (
+        """{p}tasks AS (
+            INSERT INTO human_task
+                (instance_id, guid, bpmn_id, name, org_id, candidate_users, due_at, created_at, document_id, status)
+            SELECT %({p}instance_id)s::integer, x.guid, x.bpmn_id, x.name, x.org_id, CAST(x.users AS JSON), x.due_at,
+                %({p}created_at)s::timestamptz, x.document_id, 'open'
+            FROM unnest(
+                %({p}guids)b::text[], %({p}bpmn_ids)b::text[], %({p}names)b::text[], %({p}org_ids)s::integer[],
+                %({p}users)b::text[], %({p}due_ats)s::timestamptz[], %({p}document_ids)s::integer[]
+            ) WITH ORDINALITY AS x(guid, bpmn_id, name, org_id, users, due_at, document_id, n)
+            ORDER BY x.n
+            RETURNING id, guid
+        )""",
+        """{p}task_candidates AS (
+            INSERT INTO human_task_candidate (human_task_id, org_id, role, is_open, claimed, due_at, created_at)
+            SELECT t.id, c.org_id, c.role, true, false, c.due_at, %({p}created_at)s::timestamptz
+            FROM {p}tasks AS t
+            JOIN unnest(
+                %({p}c_guids)b::text[], %({p}c_orgs)s::integer[], %({p}c_roles)b::text[], %({p}c_dues)s::timestamptz[]
+            ) AS c(guid, org_id, role, due_at) ON c.guid = t.guid
+        )""",
+    )
+)
+# A new instance whose id was taken ahead (InstanceIds): its row waits like any other write, and its first state
+# stamp and summary go in the row itself (an UPDATE in the same statement would not see the row inserted beside it)
+_NEW_INSTANCE_PIECE = tuple(
+    _compact(c)
+    for c in (
+        """{p}instance AS (
+            INSERT INTO process_instance (
+                id, definition_id, process_key, org_id, title, status, directive_id, sender_org_id,
+                parent_instance_id, started_by_id, started_at, serializer_version, lock_version, summary, subject,
+                state_stamp
+            )
+            VALUES (
+                %({p}id)s::integer, %({p}definition_id)s::integer, %({p}process_key)s, %({p}org_id)s::integer,
+                %({p}title)s, 'running', %({p}directive_id)s::integer, %({p}sender_org_id)s::integer,
+                %({p}parent_instance_id)s::integer, %({p}started_by_id)s::integer, %({p}started_at)s::timestamptz,
+                %({p}serializer_version)s, 0, CAST(%({p}summary)s AS JSON), %({p}subject)s, %({p}stamp)s::bigint
+            )
         )""",
     )
 )
@@ -176,10 +231,13 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
-def _state_piece(instance_id: int, changes: StateChanges, stamp: int, summary: dict | None) -> deferred.Piece:
-    """The state write with only the CTEs this step needs (most steps change rows and add a data blob, no more)."""
+def _state_piece(
+    instance_id: int, changes: StateChanges, stamp: int, summary: dict | None, *, stamped: bool = True
+) -> deferred.Piece:
+    """The state write with only the CTEs this step needs (most steps change rows and add a data blob, no more);
+    without `stamped` when the stamp and summary travel in the instance's waiting insert."""
     params = _save_state_params(instance_id, changes, stamp, summary)
-    names = [n for n, (_, keys) in _STATE_CTES.items() if n == "stamped" or params[keys[0]]]
+    names = [n for n, (_, keys) in _STATE_CTES.items() if (stamped if n == "stamped" else params[keys[0]])]
     used = {"i"}.union(*(_STATE_CTES[n][1] for n in names))
     return deferred.Piece(tuple(_STATE_CTES[n][0] for n in names), {k: params[k] for k in used}, ("state", instance_id))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select, update
@@ -10,8 +11,9 @@ from sqlalchemy.engine import URL
 from engine.core.ports import DefinitionRecord, HumanTaskRecord, InstanceRecord
 from engine.core.state import StateChanges, StoredState, TaskRow
 from models import deferred
+from models.base import utcnow
 from models.store.base import _UNREAD, StoreBase
-from models.store.pieces import _state_piece
+from models.store.pieces import _NEW_INSTANCE_PIECE, _state_piece, _utc
 from models.store.records import _tasks_from_rows, definition_record, instance_record
 from models.store.statements import (
     _BUMP_BY_ID,
@@ -164,9 +166,12 @@ class WorkflowStore(StoreBase):
             status="running",
             subject=subject,
         )
-        instance_id = self.session.execute(_INSERT_INSTANCE, values).scalar_one()
-        # no one else sees the new instance before commit: it is as good as locked, and has no tasks yet
         facts = self._facts()
+        if self._pg:  # its id taken ahead, the insert waits for the step's next statement (models.deferred)
+            instance_id = self._defer_new_instance(values)
+        else:
+            instance_id = self.session.execute(_INSERT_INSTANCE, values).scalar_one()
+        # no one else sees the new instance before commit: it is as good as locked, and has no tasks yet
         facts._locked.add(instance_id)
         facts._open[instance_id] = {}
         facts._open_guids[instance_id] = {}
@@ -182,6 +187,25 @@ class WorkflowStore(StoreBase):
             parent_instance_id=parent_instance_id,
             title=values["title"],
         )
+
+    def _defer_new_instance(self, values: dict) -> int:
+        session = self.session
+        if session.new or session.dirty or session.deleted:
+            session.flush()  # rows it refers to (a directive just issued) go first, as `_exec` does
+        connection = session.connection()
+        (instance_id,) = deferred.next_ids(connection, "process_instance", also=("human_task",))  # its tasks
+        params = {
+            **values,
+            "id": instance_id,
+            "started_at": _utc(utcnow()),
+            "summary": json.dumps(values["summary"]),
+            "stamp": None,
+        }
+        del params["status"]
+        piece = deferred.Piece(_NEW_INSTANCE_PIECE, params, ("instance", instance_id))
+        deferred.defer(connection, piece)
+        self._facts()._new_instances[instance_id] = piece
+        return instance_id
 
     def instance(self, instance_id: int) -> InstanceRecord:
         inst = self.session.get(ProcessInstance, instance_id)
@@ -238,7 +262,15 @@ class WorkflowStore(StoreBase):
         if summary is not None:
             facts._summaries[instance_id] = summary
         if self._pg:
-            deferred.defer(self.session.connection(), _state_piece(instance_id, changes, stamp, summary))
+            connection = self.session.connection()
+            new_row = facts._new_instances.pop(instance_id, None)
+            if new_row is not None and any(p is new_row for p in deferred.waiting(connection)):
+                new_row.params["stamp"] = stamp  # the new row is written with its first stamp and summary
+                if summary is not None:
+                    new_row.params["summary"] = json.dumps(summary)
+                deferred.defer(connection, _state_piece(instance_id, changes, stamp, summary, stamped=False))
+            else:
+                deferred.defer(connection, _state_piece(instance_id, changes, stamp, summary))
             return
         s = self.session
         if summary is None:
