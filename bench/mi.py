@@ -21,8 +21,9 @@ KINDS = {"parallel": "p", "sequential": "s"}  # bench_mi_p500: parallel over 500
 TARGET_ONE, TARGET_ALL, TARGET_START = 10.0, 5.0, 100.0  # ms per completion at N=500, s for all 500, ms to start
 
 
-def _in_process(app, kind: str, n: int) -> tuple[float, list[float], float]:
-    """(start ms, completion ms samples, all completions s) through Cascade, no HTTP."""
+def _in_process(app, kind: str, n: int) -> tuple[float, list[float], float, list[float]]:
+    """(start ms, completion ms samples, all completions s, completion CPU ms samples of this process: the engine
+    and the store's client side, SQLite itself too; not PostgreSQL's server) through Cascade, no HTTP."""
     process = f"bench_mi_{kind}{n}"
     from models import db
     from web.deps import cascade, store
@@ -35,7 +36,7 @@ def _in_process(app, kind: str, n: int) -> tuple[float, list[float], float]:
         instance_id = engine.start_process(store(), who, process)
         start_ms = (time.perf_counter() - t) * 1000
         db.session.remove()
-        sw = Stopwatch()
+        sw, cpu = Stopwatch(), []
         done = 0
         while True:
             waiting = [task.id for task in open_tasks(f"{process}_review", instance_ids=[instance_id])]
@@ -43,14 +44,38 @@ def _in_process(app, kind: str, n: int) -> tuple[float, list[float], float]:
             if not waiting:
                 break
             for task_id in waiting:
+                t = time.process_time()
                 with sw:
                     engine.complete_task(store(), who, task_id, {"kq": f"xong {task_id}"})
+                cpu.append((time.process_time() - t) * 1000)
                 db.session.remove()
                 done += 1
         if done != n:
             raise RuntimeError(f"{process}: {done} completions for {n} items")
         _check_outputs(app, instance_id, n)
-    return start_ms, sw.samples, sum(sw.samples) / 1000
+    return start_ms, sw.samples, sum(sw.samples) / 1000, cpu
+
+
+def _cpu_rows(backend: str, kind: str, cpu: dict[int, list[float]]) -> list[Row]:
+    """The bench process's CPU per completion in process: less swayed by other processes than the wall time."""
+    rows, small = [], percentile(cpu[min(cpu)], 0.5)
+    for n, samples in cpu.items():
+        med = percentile(samples, 0.5)
+        label = f"in process CPU (this process) {kind} N={n}"
+        rows.append(
+            Row(
+                NAME,
+                backend,
+                f"{label}: complete one (median; p95 col = p90)",
+                med,
+                "ms",
+                percentile(samples, 0.9),
+                len(samples),
+            )
+        )
+        if n != min(cpu):
+            rows.append(Row(NAME, backend, f"{label}: ratio median N={n} / N={min(cpu)}", med / small, "×"))
+    return rows
 
 
 def _engine_alone(kind: str, n: int) -> tuple[float, list[float], float]:
@@ -217,8 +242,9 @@ def run(backend: str, quick: bool) -> list[Row]:
         deploy_bench_workflow(app, "bench_mi.bpmn")
         for kind, k in KINDS.items():
             _in_process(app, k, 5)  # warm-up: the statements, the caches
-            figures = {n: _in_process(app, k, n) for n in sizes}
-            rows += _rows(backend, "in process", kind, figures)
+            results = {n: _in_process(app, k, n) for n in sizes}
+            rows += _rows(backend, "in process", kind, {n: r[:3] for n, r in results.items()})
+            rows += _cpu_rows(backend, kind, {n: r[3] for n, r in results.items()})
         url = PG_URL if backend == "postgres" else app.config["SQLALCHEMY_DATABASE_URI"]
         from bench.harness import token_for
 
