@@ -102,9 +102,6 @@ def app(request, tmp_path_factory):
     clock.freeze(datetime(2022, 7, 29, 8, 0, tzinfo=VN_TZ))
     with app.app_context():
         reset_dynamic()
-        from web.extensions import limiter
-
-        limiter.reset()
     yield app
     clock.reset()
 

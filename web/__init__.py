@@ -35,7 +35,7 @@ from web import (
 from web.cli import register_cli
 from web.config import ROOT, Config, finalize
 from web.deps import DatabaseIdConverter, cascade, store
-from web.extensions import babel, csrf, limiter, login_manager, migrate
+from web.extensions import babel, csrf, login_manager, migrate
 from web.filters import register_filters
 from web.i18n import ensure_compiled
 
@@ -77,7 +77,6 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
-    limiter.init_app(app)
     ensure_compiled()
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations"))
 

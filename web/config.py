@@ -39,8 +39,6 @@ class Config:
     DB_PING_AFTER_IDLE_SECONDS = float(os.environ.get("CASCADE_DB_PING_AFTER_IDLE", "10"))
     # workflows kept in memory per process after their step committed (engine.core.warm); 0 turns it off
     WARM_INSTANCES = int(os.environ.get("CASCADE_WARM_INSTANCES", "256"))
-    RATELIMIT_STORAGE_URI = os.environ.get("CASCADE_RATELIMIT_STORAGE", "memory://")
-    RATELIMIT_HEADERS_ENABLED = True
     # API requests a minute per token when the token sets none (counted in the database: every process agrees)
     API_RATE_LIMIT = int(os.environ.get("CASCADE_API_RATE_LIMIT", "600"))
     TESTING = False
