@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import psycopg
 from psycopg.rows import namedtuple_row
 from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from models import db
 from models.api import ApiRateWindow
@@ -99,8 +101,11 @@ def _pg_count(params: dict) -> tuple[list, int]:
                 used = rows[0].used if rows else 0
                 if used == 1:
                     cur.execute(_PG_PRUNE_SQL, {**_PG_PRUNE_CONSTANTS, "m": params["m"]})
-        except BaseException:
+        except psycopg.Error as exc:  # as SQLAlchemy raises it everywhere else (a lost server: OperationalError)
             conn.invalidate()  # whatever state the failure left: this connection goes no further
+            raise DBAPIError.instance(_PG_COUNTED_SQL, None, exc, psycopg.Error, connection_invalidated=True) from exc
+        except BaseException:
+            conn.invalidate()
             raise
         raw.autocommit = False  # the pool hands it to a session next
     return rows, used
