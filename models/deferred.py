@@ -30,10 +30,6 @@ _ahead_lock = threading.Lock()
 IDS_FRESH = 1.0  # seconds an id taken ahead stays usable (see next_id)
 IDS_MAX_BLOCK = 64
 sent_ahead = 0  # statements sent ahead of another one by the hook below (statement counters add them)
-# An execution option of prebuilt statements that read no table a waiting piece writes (marking an outbox message or a
-# recipient delivered): what waits travels as CTEs in front of them instead of ahead of them. The pieces and the
-# statement then share one snapshot, so such a statement must never read what a piece writes.
-CARRIES = "cascade_carries_waiting"
 
 
 @dataclass(frozen=True)
@@ -41,10 +37,6 @@ class Piece:
     ctes: tuple[str, ...]  # "name AS (…)" with {p} before every CTE and parameter name
     params: dict[str, Any]
     key: tuple | None = None  # the rows it writes, when another piece could write them too
-    also: frozenset = frozenset()  # more such keys (new tasks' rows, which a later close would update)
-
-    def keys(self) -> set:
-        return {self.key, *self.also} - {None}
 
 
 def compose(pieces: list[Piece], final: str = "SELECT 1", own: Piece | None = None) -> tuple[str, dict]:
@@ -66,8 +58,7 @@ def defer(connection, piece: Piece) -> None:
     """Queue a write on this connection (installing the hooks that send it on the connection's engine)."""
     install(connection.engine)
     queue = connection.info.setdefault(_KEY, [])
-    keys = piece.keys()
-    if keys and any(keys & p.keys() for p in queue):
+    if piece.key is not None and any(p.key == piece.key for p in queue):
         send(connection)  # the same rows twice in one statement: the first write goes alone
         queue = connection.info.setdefault(_KEY, [])
     queue.append(piece)
@@ -87,9 +78,9 @@ def execute_with_waiting(connection, own: Piece, final: str) -> list:
     return connection.exec_driver_sql(sql, params).all()
 
 
-def next_ids(connection, table: str, n: int = 1, *, also: tuple[str, ...] = ()) -> list[int]:
+def next_ids(connection, table: str, n: int = 1) -> list[int]:
     """`n` new ids for `table` taken ahead from its sequence, in increasing order, so the rows' insert needs no
-    answer and can wait; the tables in `also` get a block too when theirs is used up (a new instance's tasks).
+    answer and can wait (a new instance's row).
 
     Ids come in blocks per process and database: one `nextval` round trip (carrying whatever waits) per block, the
     block doubling while blocks are used up within IDS_FRESH seconds of each other (a fan-out's starts), back to 2
@@ -101,31 +92,22 @@ def next_ids(connection, table: str, n: int = 1, *, also: tuple[str, ...] = ()) 
     ids = cached_ids(connection, table, n)
     if ids is not None:
         return ids
-    now, wanted = time.monotonic(), {}
+    now = time.monotonic()
     with _ahead_lock:
-        for name in (table, *also):
-            left, taken_at, size = _ahead.get(_block_key(connection, name), ([], 0.0, 1))
-            fresh = now - taken_at <= IDS_FRESH
-            if name == table or not (fresh and left):
-                wanted[name] = min(size * 2, IDS_MAX_BLOCK) if fresh else 2
-    counts = dict(wanted, **{table: max(wanted[table], n)})
+        left, taken_at, size = _ahead.get(_block_key(connection, table), ([], 0.0, 1))
+        size = min(size * 2, IDS_MAX_BLOCK) if now - taken_at <= IDS_FRESH else 2
     rows = execute_with_waiting(  # never under the lock: what waits may wait for another transaction's row lock
         connection,
-        Piece((), {"tables": list(counts), "counts": list(counts.values())}),
-        "SELECT t.name, nextval(pg_get_serial_sequence(t.name, 'id')) AS id"
-        " FROM unnest(%({p}tables)s::text[], %({p}counts)s::integer[]) AS t(name, n), generate_series(1, t.n)"
-        " ORDER BY 1, 2",
+        Piece((), {"table": table, "n": max(size, n)}),
+        "SELECT nextval(pg_get_serial_sequence(%({p}table)s, 'id')) FROM generate_series(1, %({p}n)s::integer)"
+        " ORDER BY 1",
     )
-    mine: list[int] = []
+    mine, block = [r[0] for r in rows[:n]], [r[0] for r in rows[n:]]
     with _ahead_lock:
-        for name, size in wanted.items():
-            block = [i for t, i in rows if t == name]
-            if name == table:
-                mine, block = block[:n], block[n:]
-            key = _block_key(connection, name)
-            left = _ahead.get(key, ([], 0.0, 1))[0]
-            if not left or not block or block[0] > left[-1]:  # a newer block replaces what is left
-                _ahead[key] = (block, now, size)
+        key = _block_key(connection, table)
+        left = _ahead.get(key, ([], 0.0, 1))[0]
+        if not left or not block or block[0] > left[-1]:  # a newer block replaces what is left
+            _ahead[key] = (block, now, size)
     return mine
 
 
@@ -151,19 +133,13 @@ def install(engine) -> None:
         return
     engine.__dict__[_INSTALLED] = True
 
-    @event.listens_for(engine, "before_cursor_execute", retval=True)
-    def _send_first(conn, cursor, statement, parameters, context, executemany):
+    @event.listens_for(engine, "before_cursor_execute")
+    def _send_first(conn, cursor, statement, parameters, context, executemany) -> None:
         global sent_ahead
         pieces = conn.info.pop(_KEY, None)
-        if not pieces:
-            return statement, parameters
-        carrier = context is not None and CARRIES in context.execution_options
-        if carrier and not executemany and isinstance(parameters, dict):
-            sql, params = compose(pieces, statement)  # CTEs in front of a statement that reads no row they write
-            return sql, {**params, **parameters}
-        cursor.connection.cursor().execute(*compose(pieces))  # inside SQLAlchemy's error handling for the next one
-        sent_ahead += 1
-        return statement, parameters
+        if pieces:  # inside SQLAlchemy's error handling for the statement that follows
+            cursor.connection.cursor().execute(*compose(pieces))
+            sent_ahead += 1
 
     @event.listens_for(engine, "rollback")
     @event.listens_for(engine, "rollback_savepoint")

@@ -12,7 +12,7 @@ from engine.core.ports import HumanTaskRecord, NewHumanTask
 from models import deferred
 from models.org import User
 from models.store.base import StoreBase
-from models.store.pieces import _CLOSE_PIECE, _NEW_TASKS_PIECE, _NEW_TASKS_RETURNING, _utc
+from models.store.pieces import _CLOSE_PIECE, _NEW_TASKS_PIECE, _utc
 from models.store.records import _tasks_from_rows, task_record
 from models.store.statements import (
     _CLOSE_CANDIDATES,
@@ -120,10 +120,7 @@ class InboxStore(StoreBase):
         return ids
 
     def _insert_tasks_pg(self, instance_id: int, tasks: list[NewHumanTask], rows: list[list[dict]], at) -> list[int]:
-        """With ids taken ahead on this connection (models.deferred.next_ids: a new instance takes some for its
-        tasks), the insert waits for the step's next statement; otherwise it goes now, answering their ids."""
-        connection = self.session.connection()
-        ids = deferred.cached_ids(connection, "human_task", len(tasks))
+        """One statement with whatever waits in front of it, answering the new tasks' ids."""
         dues = [_utc(t.due_at) for t in tasks]
         params = {
             "instance_id": instance_id,
@@ -135,20 +132,15 @@ class InboxStore(StoreBase):
             "users": [json.dumps(list(t.candidate_users)) for t in tasks],
             "due_ats": dues,
             "document_ids": [t.document_id for t in tasks],
+            "c_guids": [t.guid for t, task_rows in zip(tasks, rows, strict=True) for _ in task_rows],
             "c_orgs": [r["org_id"] for task_rows in rows for r in task_rows],
             "c_roles": [r["role"] for task_rows in rows for r in task_rows],
             "c_dues": [due for due, task_rows in zip(dues, rows, strict=True) for _ in task_rows],
         }
-        if ids is None:
-            params["c_guids"] = [t.guid for t, task_rows in zip(tasks, rows, strict=True) for _ in task_rows]
-            piece = deferred.Piece(_NEW_TASKS_RETURNING, params)
-            answered = dict(deferred.execute_with_waiting(connection, piece, "SELECT guid, id FROM {p}tasks"))
-            return [answered[t.guid] for t in tasks]
-        params["ids"] = ids
-        params["c_tasks"] = [i for i, task_rows in zip(ids, rows, strict=True) for _ in task_rows]
-        tasks_key = frozenset(("task", i) for i in ids)  # a close of one of them waits until they are written
-        deferred.defer(connection, deferred.Piece(_NEW_TASKS_PIECE, params, None, tasks_key))
-        return ids
+        piece = deferred.Piece(_NEW_TASKS_PIECE, params)
+        connection = self.session.connection()
+        answered = dict(deferred.execute_with_waiting(connection, piece, "SELECT guid, id FROM {p}tasks"))
+        return [answered[t.guid] for t in tasks]
 
     def _add_candidates(self, task_id, candidates, candidate_users, due_at, created_at, *, claimed: bool) -> list:
         """Inbox rows of a task: its (organisation, role) pairs and, for people named on it, "user:<id>"."""

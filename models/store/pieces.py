@@ -145,37 +145,10 @@ _AUDIT_PIECE = tuple(
         )""",
     )
 )
-# New tasks with their inbox rows, however many a step opens (a multi-instance over 500 schools opens 500), their ids
-# taken ahead (models.deferred.next_ids: increasing in the order given): one piece fed by arrays that needs no
-# answer, so it waits like the step's other writes.
+# New tasks with their inbox rows, however many a step opens (a multi-instance over 500 schools opens 500): one
+# piece fed by arrays, answering each new task's id with its guid (RETURNING's order is not the insert's); the rows
+# go in the order given, so their ids (the task list's tiebreaker) grow in that order.
 _NEW_TASKS_PIECE = tuple(
-    _compact(c)
-    for c in (
-        """{p}tasks AS (
-            INSERT INTO human_task
-                (id, instance_id, guid, bpmn_id, name, org_id, candidate_users, due_at, created_at, document_id, status)
-            SELECT x.id, %({p}instance_id)s::integer, x.guid, x.bpmn_id, x.name, x.org_id, CAST(x.users AS JSON),
-                x.due_at, %({p}created_at)s::timestamptz, x.document_id, 'open'
-            FROM unnest(
-                %({p}ids)s::integer[], %({p}guids)b::text[], %({p}bpmn_ids)b::text[], %({p}names)b::text[],
-                %({p}org_ids)s::integer[], %({p}users)b::text[], %({p}due_ats)s::timestamptz[],
-                %({p}document_ids)s::integer[]
-            ) AS x(id, guid, bpmn_id, name, org_id, users, due_at, document_id)
-        )""",
-        """{p}task_candidates AS (
-            INSERT INTO human_task_candidate (human_task_id, org_id, role, is_open, claimed, due_at, created_at)
-            SELECT c.task_id, c.org_id, c.role, true, false, c.due_at, %({p}created_at)s::timestamptz
-            FROM unnest(
-                %({p}c_tasks)s::integer[], %({p}c_orgs)s::integer[], %({p}c_roles)b::text[],
-                %({p}c_dues)s::timestamptz[]
-            ) AS c(task_id, org_id, role, due_at)
-        )""",
-    )
-)
-
-# The same when no ids were taken ahead on the connection: the insert answers each new task's id with its guid
-# (RETURNING's order is not the insert's); the rows go in the order given, so their ids grow in that order.
-_NEW_TASKS_RETURNING = tuple(
     _compact(c)
     for c in (
         """{p}tasks AS (

@@ -7,7 +7,6 @@ from sqlalchemy import and_, bindparam, case, func, insert, literal, null, or_, 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from models.deferred import CARRIES
 from models.document import DocumentRecipient
 from models.org import CacheGeneration, Organisation, User, UserRole
 from models.workflow import (
@@ -155,8 +154,7 @@ _CLAIM_MESSAGES = {
 # SQLite has no row locks: a claim first takes the database's write lock with a write that changes nothing, so
 # the rows it then reads are the latest and no other process can claim them before this transaction ends
 _TAKE_WRITE_LOCK = text("UPDATE message SET attempts = attempts WHERE 0")
-# marking done checks the claim: a message is delivered once, from pending. It reads only `message`, which no
-# waiting write touches: those travel in front of it (models.deferred.CARRIES)
+# marking done checks the claim: a message is delivered once, from pending
 _MESSAGE_DELIVERED = (
     update(_MSG)
     .where(_MSG.c.id == bindparam("m"), _MSG.c.status == "pending")
@@ -166,10 +164,8 @@ _MESSAGE_DELIVERED = (
         target_instance_id=bindparam("target"),
         attempts=_MSG.c.attempts + 1,
     )
-    .execution_options(**{CARRIES: True})
 )
-# a recipient keeps the first delivery's time and instance (reads only `document_recipient`: carries what waits, the
-# new instance it names among it)
+# a recipient keeps the first delivery's time and instance
 _MARK_DELIVERED = (
     update(_REC)
     .where(_REC.c.document_id == bindparam("d"), _REC.c.org_id == bindparam("o"))
@@ -177,7 +173,6 @@ _MARK_DELIVERED = (
         delivered_at=func.coalesce(_REC.c.delivered_at, bindparam("at", type_=_REC.c.delivered_at.type)),
         instance_id=func.coalesce(bindparam("inst", type_=_REC.c.instance_id.type), _REC.c.instance_id),
     )
-    .execution_options(**{CARRIES: True})
 )
 
 

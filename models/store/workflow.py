@@ -193,7 +193,7 @@ class WorkflowStore(StoreBase):
         if session.new or session.dirty or session.deleted:
             session.flush()  # rows it refers to (a directive just issued) go first, as `_exec` does
         connection = session.connection()
-        (instance_id,) = deferred.next_ids(connection, "process_instance", also=("human_task",))  # its tasks
+        (instance_id,) = deferred.next_ids(connection, "process_instance")
         params = {
             **values,
             "id": instance_id,
