@@ -3,7 +3,22 @@ writes), built once at import; the PostgreSQL pieces that travel deferred are in
 
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, case, func, insert, literal, null, or_, select, text, union_all, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    text,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -85,11 +100,34 @@ def _locking_task(pg: bool):
     task_columns = (
         (c if c.name in light else case((this, c), else_=null())).label(f"t_{c.name}") for c in _TASK_COLUMNS
     )
+    if not pg:
+        return (
+            stmt.add_columns(*task_columns, _HTC.c.org_id.label("c_org"), _HTC.c.role.label("c_role"))
+            .outerjoin(_HT, and_(_HT.c.instance_id == _PI.c.id, or_(_HT.c.status == "open", this)))
+            .outerjoin(_HTC, and_(_HTC.c.human_task_id == _HT.c.id, this))
+            .order_by(_HT.c.id, _HTC.c.id)
+        )
+    # PostgreSQL: the instance's open tasks by the partial index of open tasks (a literal 'open', so that a generic
+    # plan uses it), and the task itself if it is closed by its key; never the instance's closed tasks, which a
+    # long-lived loop adds two of a round (the join by instance read them all: 0.05 -> 0.35-0.47 ms at round 1,000)
+    is_open = _HT.c.status == literal_column("'open'")
+    ht = union_all(
+        select(_HT).where(_HT.c.instance_id == _PI.c.id, is_open),
+        select(_HT).where(_HT.c.id == bindparam("t"), ~is_open),
+    ).lateral("ht")
+    this = ht.c.id == bindparam("t")
+    summary = case((this, _PI.c.summary), else_=null()).label("summary")
+    columns = (*(c for c in _PI.c if c.name != "summary"), summary)
+    stmt = _locking(_PI.c.id == _TASK_INSTANCE, pg, columns)
+    task_columns = (
+        (ht.c[c.name] if c.name in light else case((this, ht.c[c.name]), else_=null())).label(f"t_{c.name}")
+        for c in _TASK_COLUMNS
+    )
     return (
         stmt.add_columns(*task_columns, _HTC.c.org_id.label("c_org"), _HTC.c.role.label("c_role"))
-        .outerjoin(_HT, and_(_HT.c.instance_id == _PI.c.id, or_(_HT.c.status == "open", this)))
-        .outerjoin(_HTC, and_(_HTC.c.human_task_id == _HT.c.id, this))
-        .order_by(_HT.c.id, _HTC.c.id)
+        .outerjoin(ht, true())
+        .outerjoin(_HTC, and_(_HTC.c.human_task_id == bindparam("t"), this))
+        .order_by(ht.c.id, _HTC.c.id)
     )
 
 
