@@ -297,9 +297,10 @@ class Cascade(Delivery):
             store.save_state(instance.id, changes, stamp, summary)
         else:
             store.set_instance_summary(instance.id, summary)
-        self._sync_inbox(store, instance, result)
         if result.timers != live.timers:  # timer rows mirror the waiting timers as of the last save
-            store.sync_timers(instance.id, result.timers)
+            store.sync_timers(instance.id, result.timers)  # before the inbox: on PostgreSQL it waits (deferred) and
+            # travels with the new task's insert, not alone at the commit
+        self._sync_inbox(store, instance, result)
         store.add_messages(
             [
                 NewMessage(
