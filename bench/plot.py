@@ -97,7 +97,8 @@ def plot_loops_and_mi(out: Path, rows: list[dict], machine: dict) -> bool:
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     for label, points in loops.items():
         xs, ys = zip(*points, strict=True)
-        left.plot(xs, ys, "o-", color=COLOURS.get(label.split(",")[0]), label=label, alpha=0.85)
+        style = {"gateway": "o-", "event": "s--"}.get(label.split(", ", 1)[1], "^:")
+        left.plot(xs, ys, style, color=COLOURS.get(label.split(",")[0]), label=label, alpha=0.85)
     _finish(left, "rounds the loop has behind it", "one completion over HTTP, ms (median)", "Loop cost against rounds")
     for label, points in mi.items():
         xs, ys = zip(*points, strict=True)
