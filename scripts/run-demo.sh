@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export FLASK_APP=wsgi.py CASCADE_DEV=${CASCADE_DEV:-1}
 export CASCADE_CLOCK_START=${CASCADE_CLOCK_START:-2022-07-29T08:00:00+07:00}
+# one secret for every server process of this run (each worker would otherwise sign sessions with its own)
+CASCADE_SECRET_KEY=${CASCADE_SECRET_KEY:-$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(32))')}
+export CASCADE_SECRET_KEY
 .venv/bin/flask db upgrade
 .venv/bin/flask seed
 .venv/bin/flask worker &
