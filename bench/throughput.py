@@ -451,6 +451,9 @@ class Probe:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+        # backends connected during the run (a threaded worker's pool opens one per thread on its first request)
+        # were born in it: all their CPU is the run's, so they count as this run's PostgreSQL, not as "other"
+        self._pids = [*self._pids, *(pid for pid in self._backends() if pid not in self._pids)]
         client = time.process_time() - self._client
         busy, total = (a - b for a, b in zip(_machine_ticks(), self._machine, strict=True))
         self.cpu = {k: (v - self._before[k]) / TICK for k, v in self._processes().items()}
